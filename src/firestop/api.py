@@ -1,0 +1,53 @@
+"""The ASGI application: one FastAPI app carrying the API, the pages and health."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from firestop import __version__, problems
+from firestop.access.routes import router as access_router
+from firestop.config import Settings, get_settings
+from firestop.db import make_engine, make_sessionmaker
+from firestop.deps import DB
+from firestop.incidents.routes import router as incidents_router
+from firestop.inventory.routes import router as inventory_router
+from firestop.policy.routes import router as policy_router
+from firestop.policy.service import load_policy
+from firestop.signals.routes import router as signals_router
+from firestop.web.routes import install as install_web
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="Firestop",
+        version=__version__,
+        description="Incident response for AI systems.",
+        openapi_url="/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    engine = make_engine(settings.sqlalchemy_url)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.policy = load_policy(settings.policy)
+
+    problems.install(app)
+    for router in (
+        access_router,
+        policy_router,
+        inventory_router,
+        signals_router,
+        incidents_router,
+    ):
+        app.include_router(router)
+    install_web(app)
+
+    @app.get("/healthz", tags=["health"])
+    def health(db: DB) -> dict[str, str]:
+        db.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    return app

@@ -1,0 +1,105 @@
+"""RFC 9457 problem documents for every error the API returns; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from firestop.errors import FirestopError
+
+log = logging.getLogger("firestop")
+PROBLEM_TYPE = "https://firestop.dev/problems/"
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Content too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    429: "Too many requests",
+}
+
+
+def problem(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + (type_slug or str(status)),
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extensions,
+    }
+    if status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="firestop"', **(headers or {})}
+    return JSONResponse(
+        body, status_code=status, headers=headers, media_type="application/problem+json"
+    )
+
+
+def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(FirestopError)
+    async def _firestop(request: Request, exc: FirestopError) -> Response:
+        return problem(
+            request,
+            exc.status,
+            exc.detail,
+            title=exc.title,
+            type_slug=exc.type_slug,
+            **exc.extensions(),
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
+        ]
+        summary = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5])
+        return problem(
+            request,
+            422,
+            f"the request is invalid: {summary}",
+            type_slug="invalid-input",
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        return problem(request, exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return problem(
+            request,
+            500,
+            "an internal error occurred; it has been logged",
+            title="Internal server error",
+            type_slug="internal",
+        )
