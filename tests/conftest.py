@@ -66,8 +66,6 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _build_schema(engine: Engine) -> None:
     migrate.upgrade(engine)
-    # INTEGRATION-TODO: remove once the single initial migration covers every area's tables.
-    Base.metadata.create_all(engine)
 
 
 def _truncate_all(engine: Engine) -> None:

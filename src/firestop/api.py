@@ -14,6 +14,7 @@ from firestop.incidents.routes import router as incidents_router
 from firestop.inventory.routes import router as inventory_router
 from firestop.policy.routes import router as policy_router
 from firestop.policy.service import load_policy
+from firestop.ratelimit import SlidingWindowLimiter
 from firestop.signals.routes import router as signals_router
 from firestop.web.routes import install as install_web
 
@@ -33,6 +34,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.policy = load_policy(settings.policy)
+    # One limiter for every way in to public intake (the API and the /report page).
+    app.state.report_limiter = SlidingWindowLimiter(settings.report_rate_per_minute, 60.0)
 
     problems.install(app)
     for router in (

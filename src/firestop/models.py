@@ -2,5 +2,14 @@
 
 from firestop.access import models as access_models
 from firestop.db import Base
+from firestop.incidents import models as incidents_models
+from firestop.inventory import models as inventory_models
+from firestop.signals import models as signals_models
 
-__all__ = ["Base", "access_models"]
+__all__ = [
+    "Base",
+    "access_models",
+    "incidents_models",
+    "inventory_models",
+    "signals_models",
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -17,8 +18,12 @@ from firestop.errors import conflict, not_found
 
 TOKEN_PREFIX = "fst_"  # noqa: S105 - a marker, not a secret
 _hasher = PasswordHasher()
-# Verifying against this keeps login time the same whether or not the user exists.
-_DUMMY_HASH = _hasher.hash("firestop-timing-equaliser")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verifying against this keeps login time the same whether or not the user exists."""
+    return _hasher.hash("firestop-timing-equaliser")
 
 
 def sha256_hex(value: str) -> str:
@@ -66,7 +71,7 @@ def authenticate(db: Session, *, username: str, password: str) -> User | None:
     user = db.scalar(select(User).where(User.username == username))
     try:
         if user is None or not user.active:
-            _hasher.verify(_DUMMY_HASH, password + "x")
+            _hasher.verify(_dummy_hash(), password + "x")
             return None
         _hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
