@@ -180,9 +180,10 @@ def serve(
     engine = ready_engine()
     if demo:
         from firestop.demo import ensure_demo
+        from firestop.policy.service import load_policy
 
         with unit_of_work(make_sessionmaker(engine)) as db:
-            login = ensure_demo(db, data_dir=s.data_dir)
+            login = ensure_demo(db, data_dir=s.data_dir, policy=load_policy(s.policy))
         out.print(
             f"demo organisation loaded; log in as [bold]{login.username}[/bold] with "
             f"password [bold]{login.password}[/bold]",
