@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -28,6 +29,33 @@ _TITLES = {
 }
 
 
+# Another presentation of errors (the web pages) may answer on its own paths: it receives the
+# problem document and returns a response, or None to leave the JSON document in place.
+ErrorPage = Callable[[Request, dict[str, Any], dict[str, str]], Response | None]
+
+
+def set_error_page(app: FastAPI, render: ErrorPage) -> None:
+    app.state.error_page = render
+
+
+def _body(
+    request: Request,
+    status: int,
+    detail: str,
+    title: str | None,
+    type_slug: str | None,
+    extensions: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "type": PROBLEM_TYPE + (type_slug or str(status)),
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        **extensions,
+    }
+
+
 def problem(
     request: Request,
     status: int,
@@ -38,14 +66,7 @@ def problem(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + (type_slug or str(status)),
-        "title": title or _TITLES.get(status, "Error"),
-        "status": status,
-        "detail": detail,
-        "instance": request.url.path,
-        **extensions,
-    }
+    body = _body(request, status, detail, title, type_slug, extensions)
     if status == 401:
         headers = {"WWW-Authenticate": 'Bearer realm="firestop"', **(headers or {})}
     return JSONResponse(
@@ -63,10 +84,31 @@ def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
     return out
 
 
+def _answer(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    type_slug: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response:
+    render: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if render is not None:
+        body = _body(request, status, detail, title, type_slug, extensions)
+        page = render(request, body, dict(headers or {}))
+        if page is not None:
+            return page
+    return problem(
+        request, status, detail, title=title, type_slug=type_slug, headers=headers, **extensions
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FirestopError)
     async def _firestop(request: Request, exc: FirestopError) -> Response:
-        return problem(
+        return _answer(
             request,
             exc.status,
             exc.detail,
@@ -81,7 +123,7 @@ def install(app: FastAPI) -> None:
             {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
         ]
         summary = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5])
-        return problem(
+        return _answer(
             request,
             422,
             f"the request is invalid: {summary}",
@@ -91,12 +133,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
-        return problem(request, exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+        return _answer(request, exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
+        return _answer(
             request,
             500,
             "an internal error occurred; it has been logged",

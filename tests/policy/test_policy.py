@@ -102,7 +102,7 @@ factor_choices = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(factor_choices)
 def test_severity_is_monotonic_in_every_factor(factors: dict[str, str]) -> None:
     """Raising any one factor by one level never makes the incident less severe."""
