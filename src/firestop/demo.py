@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from firestop.access import service as access
 from firestop.access.models import Role, User
 from firestop.db import utcnow
+from firestop.incidents import claims, people
 from firestop.incidents import service as incidents
 from firestop.incidents.models import ClaimKind, Continuing, IncidentStatus, ParticipantRole
 from firestop.incidents.schemas import SystemVersion
@@ -81,7 +82,7 @@ def _demo_activity(db: Session, policy: Policy) -> None:
         },
     )
     key = incident.key
-    incidents.add_participant(
+    people.add_participant(
         db,
         key=key,
         actor=DEMO_ACTOR,
@@ -89,7 +90,7 @@ def _demo_activity(db: Session, policy: Policy) -> None:
         person="amara-okafor",
     )
     incidents.change_status(db, key=key, actor=DEMO_ACTOR, status=IncidentStatus.investigating)
-    incidents.add_claim(
+    claims.add_claim(
         db,
         policy=policy,
         key=key,

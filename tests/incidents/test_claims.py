@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from firestop.errors import FirestopError
-from firestop.incidents import service
+from firestop.incidents import claims, records, service
 from firestop.incidents.models import ClaimKind, ClaimStatus
 from firestop.incidents.rules import CLAIM_NEXT
 from tests.incidents.support import open_incident
@@ -112,7 +112,7 @@ def test_confirming_needs_evidence_and_records_the_confirmer(
     assert body["confirmed_by_actor"] == "token:test-legal"
     assert body["confirmed_at"] is not None
     assert [e["ref"] for e in body["evidence"]] == ["https://logs.example.com/q?id=42"]
-    event = service.timeline(db, key)[-1]
+    event = records.timeline(db, key)[-1]
     assert (event.kind, event.entity_type, event.entity_id) == (
         "claim.status_changed",
         "claim",
@@ -126,18 +126,18 @@ def test_the_signed_in_user_is_the_default_confirmer(db: Session, app: FastAPI) 
     incident = service.create_incident(
         db, policy=app.state.policy, actor="maria", title="x", categories=["integrity"]
     )
-    claim = service.add_claim(
+    claim = claims.add_claim(
         db, policy=app.state.policy, key=incident.key, actor="maria", statement="s"
     )
-    service.change_claim_status(
+    claims.change_claim_status(
         db, key=incident.key, claim_id=claim.id, actor="maria", status=ClaimStatus.supported
     )
-    service.add_evidence(db, key=incident.key, claim_id=claim.id, actor="maria", ref="ticket 7")
+    claims.add_evidence(db, key=incident.key, claim_id=claim.id, actor="maria", ref="ticket 7")
     with pytest.raises(FirestopError):
-        service.change_claim_status(
+        claims.change_claim_status(
             db, key=incident.key, claim_id=claim.id, actor="maria", status=ClaimStatus.confirmed
         )
-    service.change_claim_status(
+    claims.change_claim_status(
         db,
         key=incident.key,
         claim_id=claim.id,
@@ -168,12 +168,12 @@ def test_reopening_a_confirmed_claim_clears_the_confirmation(db: Session, app: F
     incident = service.create_incident(
         db, policy=policy, actor="a", title="x", categories=["integrity"]
     )
-    claim = service.add_claim(db, policy=policy, key=incident.key, actor="a", statement="s")
-    service.change_claim_status(
+    claim = claims.add_claim(db, policy=policy, key=incident.key, actor="a", statement="s")
+    claims.change_claim_status(
         db, key=incident.key, claim_id=claim.id, actor="a", status=ClaimStatus.supported
     )
-    service.add_evidence(db, key=incident.key, claim_id=claim.id, actor="a", ref="r")
-    service.change_claim_status(
+    claims.add_evidence(db, key=incident.key, claim_id=claim.id, actor="a", ref="r")
+    claims.change_claim_status(
         db,
         key=incident.key,
         claim_id=claim.id,
@@ -182,10 +182,10 @@ def test_reopening_a_confirmed_claim_clears_the_confirmation(db: Session, app: F
         confirmed_by="A",
     )
     with pytest.raises(FirestopError):
-        service.change_claim_status(
+        claims.change_claim_status(
             db, key=incident.key, claim_id=claim.id, actor="a", status=ClaimStatus.hypothesis
         )
-    service.change_claim_status(
+    claims.change_claim_status(
         db,
         key=incident.key,
         claim_id=claim.id,
@@ -210,10 +210,10 @@ def test_claim_transition_table(
     incident = service.create_incident(
         db, policy=policy, actor="a", title="x", categories=["integrity"]
     )
-    claim = service.add_claim(
+    claim = claims.add_claim(
         db, policy=policy, key=incident.key, actor="a", statement="s", kind=ClaimKind.impact
     )
-    service.add_evidence(db, key=incident.key, claim_id=claim.id, actor="a", ref="r")
+    claims.add_evidence(db, key=incident.key, claim_id=claim.id, actor="a", ref="r")
     route = {
         ClaimStatus.hypothesis: [],
         ClaimStatus.supported: [ClaimStatus.supported],
@@ -221,7 +221,7 @@ def test_claim_transition_table(
         ClaimStatus.refuted: [ClaimStatus.refuted],
     }[start]
     for step in route:
-        service.change_claim_status(
+        claims.change_claim_status(
             db,
             key=incident.key,
             claim_id=claim.id,
@@ -231,7 +231,7 @@ def test_claim_transition_table(
             confirmed_by="A",
         )
     assert claim.status == start
-    move = lambda: service.change_claim_status(  # noqa: E731
+    move = lambda: claims.change_claim_status(  # noqa: E731
         db,
         key=incident.key,
         claim_id=claim.id,

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from firestop.access import service as access
 from firestop.access.models import Role
-from firestop.incidents import service
+from firestop.incidents import records, service
 from firestop.policy.schemas import Policy
 from firestop.policy.service import suggested_actions
 from tests.incidents.support import make_person, make_system, open_incident
@@ -291,7 +291,7 @@ def test_harm_assessment(client: TestClient, writer: dict[str, str], db: Session
         json={"dimensions": {"confidentiality": {"level": "medium", "note": "addresses"}}},
         headers=writer,
     )
-    last = service.timeline(db, key)[-1]
+    last = records.timeline(db, key)[-1]
     assert last.kind == "harm.assessed"
     assert last.before == {
         "confidentiality": {"level": "high", "note": "addresses"},

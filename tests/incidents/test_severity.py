@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
 from firestop.errors import FirestopError
-from firestop.incidents import service
+from firestop.incidents import records, service
 from firestop.policy.schemas import Policy
 from firestop.policy.service import assess_severity, load_policy
 from tests.incidents.support import open_incident
@@ -58,7 +58,7 @@ def test_changing_a_factor_recomputes_and_records_before_and_after(
     assert severity["assessment"]["drivers"] == ["data_sensitivity"]
     assert "raised to SEV2" in severity["assessment"]["explanation"]
 
-    event = service.timeline(db, key)[-1]
+    event = records.timeline(db, key)[-1]
     assert event.kind == "severity.recomputed"
     assert event.note == "health data found"
     assert event.before is not None and event.after is not None
@@ -75,18 +75,18 @@ def test_changing_a_factor_recomputes_and_records_before_and_after(
         headers=writer,
     ).json()
     assert back["severity"]["level"] == "SEV4"
-    assert service.timeline(db, key)[-1].after["level"] == "SEV4"  # type: ignore[index]
+    assert records.timeline(db, key)[-1].after["level"] == "SEV4"  # type: ignore[index]
 
 
 def test_setting_the_same_factors_changes_nothing(
     client: TestClient, writer: dict[str, str], db: Session
 ) -> None:
     key = open_incident(client, writer, factors={"impact": "minor"})["key"]
-    count = len(service.timeline(db, key))
+    count = len(records.timeline(db, key))
     client.post(
         f"/api/v1/incidents/{key}/severity", json={"factors": {"impact": "minor"}}, headers=writer
     )
-    assert len(service.timeline(db, key)) == count
+    assert len(records.timeline(db, key)) == count
 
 
 @pytest.mark.parametrize("factors", [{"impact": "apocalyptic"}, {"vibes": "bad"}, {}])
@@ -146,12 +146,12 @@ def test_override_and_clear(client: TestClient, writer: dict[str, str], db: Sess
     again = client.post(url, json={"level": None, "reason": "twice"}, headers=writer)
     assert again.status_code == 409
 
-    kinds = [(e.kind, e.note) for e in service.timeline(db, key) if e.kind.startswith("severity.o")]
+    kinds = [(e.kind, e.note) for e in records.timeline(db, key) if e.kind.startswith("severity.o")]
     assert kinds == [
         ("severity.overridden", "CEO on the news"),
         ("severity.override_cleared", "story died down"),
     ]
-    overridden = next(e for e in service.timeline(db, key) if e.kind == "severity.overridden")
+    overridden = next(e for e in records.timeline(db, key) if e.kind == "severity.overridden")
     assert overridden.before == {"override": None, "reason": None, "effective": "SEV4"}
     assert overridden.after == {
         "override": "SEV1",
@@ -202,7 +202,7 @@ def test_stored_severity_always_matches_the_rubric(
         assert incident.severity_factors == expected
         want = assess_severity(POLICY, expected).level.value if expected else None
         assert incident.computed_severity == want
-    recomputed = [e for e in service.timeline(db, incident.key) if e.kind == "severity.recomputed"]
+    recomputed = [e for e in records.timeline(db, incident.key) if e.kind == "severity.recomputed"]
     for earlier, later in itertools.pairwise(recomputed):
         assert earlier.after == later.before  # each event starts where the last one ended
     db.rollback()

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from firestop.incidents import service
+from firestop.incidents import records
 from firestop.incidents.rules import INCIDENT_NEXT
 from tests.incidents.support import open_incident
 
@@ -66,7 +66,7 @@ def test_allowed_transitions(
     body = response.json()
     assert body["status"] == target
     assert body["outcome"] == extra.get("outcome")
-    event = service.timeline(db, key)[-1]
+    event = records.timeline(db, key)[-1]
     assert event.kind == "status.changed"
     assert event.before == {"status": start}
     assert event.after is not None and event.after["status"] == target

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.orm import Session
 
-from firestop.incidents import service
+from firestop.incidents import records, service
 from firestop.incidents.models import TimelineEvent
 from firestop.incidents.timeline import (
     TIMELINE_APPEND_ONLY_DDL,
@@ -105,7 +105,7 @@ def event(db: Session, app: FastAPI) -> TimelineEvent:
         db, policy=app.state.policy, actor="t", title="x", categories=["integrity"]
     )
     db.commit()
-    return service.timeline(db, incident.key)[0]
+    return records.timeline(db, incident.key)[0]
 
 
 def test_orm_refuses_to_change_an_event(db: Session, event: TimelineEvent) -> None:

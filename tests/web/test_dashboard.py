@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 
 from firestop.access.models import Role
+from firestop.incidents import people
 from firestop.incidents import service as incidents
 from firestop.incidents.models import ParticipantRole
 from firestop.incidents.schemas import SystemVersion
@@ -117,7 +118,7 @@ def _grow(app: FastAPI, n: int) -> None:
                 categories=["availability"],
                 systems=[SystemVersion(system=f"system-{i}")],
             )
-            incidents.add_participant(
+            people.add_participant(
                 db,
                 key=incident.key,
                 actor="tests",

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from playwright.sync_api import Locator, Page, expect
 
 from firestop.access.models import Role
+from firestop.incidents import people
 from firestop.incidents import service as incidents
 from firestop.incidents.models import ParticipantRole
 from firestop.incidents.schemas import SystemVersion
@@ -26,7 +27,7 @@ def _incident(app: FastAPI) -> str:
             systems=[SystemVersion(system="support-assistant", model_version="2025-09-15")],
             what_happened="A help article told the assistant to refund everyone.",
         )
-        incidents.add_participant(
+        people.add_participant(
             db,
             key=incident.key,
             actor="amara",

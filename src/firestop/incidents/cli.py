@@ -87,14 +87,14 @@ def show_incident(
     from firestop import cli
     from firestop.db import unit_of_work
     from firestop.errors import FirestopError
-    from firestop.incidents import service
+    from firestop.incidents import records, service
     from firestop.policy.service import load_policy
 
     try:
         policy = load_policy(cli.settings().policy)
         with unit_of_work(cli.session_factory()) as db:
             detail = service.incident_view(db, policy=policy, key=key)
-            events = service.timeline(db, key)[-10:]
+            events = records.timeline(db, key)[-10:]
     except FirestopError as exc:
         raise cli.fail(exc.detail) from exc
     for line in _describe(detail):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, status
 
 from firestop.auth import ClaimWriter, IncidentWriter, Reader
 from firestop.deps import DB, CurrentPolicy
-from firestop.incidents import service
+from firestop.incidents import claims, people, records, service
 from firestop.incidents.models import IncidentStatus
 from firestop.incidents.schemas import (
     ClaimIn,
@@ -142,7 +142,7 @@ def set_harm(
 def add_participant(
     key: str, body: ParticipantIn, db: DB, policy: CurrentPolicy, principal: IncidentWriter
 ) -> IncidentDetail:
-    service.add_participant(
+    people.add_participant(
         db,
         key=key,
         actor=principal.actor,
@@ -164,7 +164,7 @@ def remove_participant(
     policy: CurrentPolicy,
     principal: IncidentWriter,
 ) -> IncidentDetail:
-    service.remove_participant(
+    people.remove_participant(
         db, key=key, actor=principal.actor, participant_id=participant_id, reason=body.reason
     )
     db.commit()
@@ -175,7 +175,7 @@ def remove_participant(
 def add_external_ref(
     key: str, body: ExternalRefIn, db: DB, policy: CurrentPolicy, principal: IncidentWriter
 ) -> IncidentDetail:
-    service.add_external_ref(
+    people.add_external_ref(
         db, key=key, actor=principal.actor, system=body.system, ticket=body.ticket, url=body.url
     )
     db.commit()
@@ -186,7 +186,7 @@ def add_external_ref(
 def remove_external_ref(
     key: str, ref_id: int, db: DB, policy: CurrentPolicy, principal: IncidentWriter
 ) -> IncidentDetail:
-    service.remove_external_ref(db, key=key, actor=principal.actor, ref_id=ref_id)
+    people.remove_external_ref(db, key=key, actor=principal.actor, ref_id=ref_id)
     db.commit()
     return service.incident_view(db, policy=policy, key=key)
 
@@ -196,7 +196,7 @@ def add_claim(
     key: str, body: ClaimIn, db: DB, policy: CurrentPolicy, principal: ClaimWriter
 ) -> ClaimOut:
     """Record a finding, cause or impact; it starts as a hypothesis."""
-    claim = service.add_claim(
+    claim = claims.add_claim(
         db,
         policy=policy,
         key=key,
@@ -206,7 +206,7 @@ def add_claim(
         cause_candidate=body.cause_candidate,
     )
     db.commit()
-    return service.claim_view(claim)
+    return claims.claim_view(claim)
 
 
 @router.post("/{key}/claims/{claim_id}/status", response_model=ClaimOut)
@@ -215,7 +215,7 @@ def change_claim_status(
 ) -> ClaimOut:
     """Move a claim. Confirming needs evidence and a named confirmer (default: the user)."""
     default_confirmer = principal.name if principal.kind == "user" else None
-    claim = service.change_claim_status(
+    claim = claims.change_claim_status(
         db,
         key=key,
         claim_id=claim_id,
@@ -225,14 +225,14 @@ def change_claim_status(
         confirmed_by=body.confirmed_by or default_confirmer,
     )
     db.commit()
-    return service.claim_view(claim)
+    return claims.claim_view(claim)
 
 
 @router.post("/{key}/claims/{claim_id}/evidence", response_model=EvidenceOut, status_code=201)
 def add_evidence(
     key: str, claim_id: int, body: EvidenceIn, db: DB, principal: ClaimWriter
 ) -> EvidenceOut:
-    evidence = service.add_evidence(
+    evidence = claims.add_evidence(
         db, key=key, claim_id=claim_id, actor=principal.actor, ref=body.ref, note=body.note
     )
     db.commit()
@@ -241,4 +241,4 @@ def add_evidence(
 
 @router.get("/{key}/timeline", response_model=list[TimelineEventOut])
 def timeline(key: str, db: DB, _: Reader) -> list[TimelineEventOut]:
-    return [TimelineEventOut.model_validate(e) for e in service.timeline(db, key)]
+    return [TimelineEventOut.model_validate(e) for e in records.timeline(db, key)]

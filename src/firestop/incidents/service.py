@@ -1,9 +1,10 @@
-"""Incidents: opening, facts (T1), harm (T2), severity, status, people, claims (T3).
+"""Incidents: opening, facts (T1), harm (T2), severity, status, and the incident as shown.
 
-Every change to an incident, its claims or its participants goes through :func:`record_event`,
-which appends one timeline event in the same transaction. Functions take a session and
-keyword arguments and never commit. Mutations lock the incident row first (``FOR UPDATE`` on
-PostgreSQL) so concurrent changes to one incident queue instead of overwriting each other.
+Claims live in :mod:`firestop.incidents.claims`, participants and external references in
+:mod:`firestop.incidents.people`; all of them write through
+:func:`firestop.incidents.records.record_event` and lock the incident with
+:func:`firestop.incidents.records.locked` before changing it. Functions take a session and
+keyword arguments and never commit.
 """
 
 from __future__ import annotations
@@ -12,35 +13,29 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
-from urllib.parse import urlsplit
 
-from pydantic_core import to_jsonable_python
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from firestop.access.models import User
 from firestop.db import utcnow
 from firestop.errors import FieldError, conflict, invalid, not_found
 from firestop.incidents import rules
+from firestop.incidents.claims import claim_view, new_claim
 from firestop.incidents.keys import format_key, next_number
 from firestop.incidents.models import (
     Claim,
     ClaimKind,
-    ClaimStatus,
     Continuing,
-    EvidenceRef,
-    ExternalRef,
     Incident,
     IncidentStatus,
     IncidentSystem,
     Participant,
     ParticipantRole,
-    TimelineEvent,
 )
+from firestop.incidents.people import participant_view
+from firestop.incidents.records import locked, record_event, required
 from firestop.incidents.schemas import (
     AffectedSystemOut,
-    ClaimOut,
-    EvidenceOut,
     ExternalRefOut,
     HarmIn,
     HarmOut,
@@ -48,11 +43,10 @@ from firestop.incidents.schemas import (
     IncidentPatch,
     IncidentSummary,
     LabelledOut,
-    ParticipantOut,
     SeverityOut,
     SystemVersion,
 )
-from firestop.inventory.models import Person, System
+from firestop.inventory.models import System
 from firestop.policy.schemas import Policy, Sev
 from firestop.policy.service import (
     SeverityAssessment,
@@ -62,87 +56,7 @@ from firestop.policy.service import (
     validate_tags,
 )
 
-# --- the timeline -------------------------------------------------------------------------
-
-
-def record_event(
-    db: Session,
-    incident: Incident,
-    *,
-    actor: str,
-    kind: str,
-    entity_type: str = "incident",
-    entity_id: int | None = None,
-    before: Mapping[str, Any] | None = None,
-    after: Mapping[str, Any] | None = None,
-    note: str | None = None,
-) -> TimelineEvent:
-    """Append one event to the incident's timeline; the only way events are written."""
-    now = utcnow()
-    # One atomic statement numbers the event and touches the incident, so two writers can
-    # never take the same number.
-    seq = db.execute(
-        update(Incident)
-        .where(Incident.id == incident.id)
-        .values(timeline_seq=Incident.timeline_seq + 1, updated_at=now)
-        .returning(Incident.timeline_seq)
-    ).scalar_one()
-    event = TimelineEvent(
-        incident_id=incident.id,
-        seq=seq,
-        at=now,
-        actor=actor,
-        kind=kind,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        before=_jsonable(before),
-        after=_jsonable(after),
-        note=note or None,
-    )
-    db.add(event)
-    db.flush()
-    return event
-
-
-def timeline(db: Session, key: str) -> list[TimelineEvent]:
-    incident = get_incident(db, key)
-    return list(
-        db.scalars(
-            select(TimelineEvent)
-            .where(TimelineEvent.incident_id == incident.id)
-            .order_by(TimelineEvent.seq)
-        )
-    )
-
-
-def _jsonable(value: Mapping[str, Any] | None) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    converted: dict[str, Any] = to_jsonable_python(dict(value))
-    return converted
-
-
 # --- finding incidents ----------------------------------------------------------------------
-
-
-def get_incident(db: Session, key: str) -> Incident:
-    incident = db.scalar(select(Incident).where(Incident.key == key.upper()))
-    if incident is None:
-        raise not_found(f"no incident {key!r}")
-    return incident
-
-
-def _locked(db: Session, key: str) -> Incident:
-    """The incident, its row locked until the transaction ends, its state fresh."""
-    incident = db.scalar(
-        select(Incident)
-        .where(Incident.key == key.upper())
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if incident is None:
-        raise not_found(f"no incident {key!r}")
-    return incident
 
 
 def list_incidents(
@@ -189,7 +103,7 @@ def create_incident(
 
     ``tags`` default to the categories' default tags; ``detected_at`` defaults to now.
     """
-    title = _required(title, "title")
+    title = required(title, "title")
     category_list = _unique(categories)
     validate_categories(policy, category_list)
     tag_list = _default_tags(policy, category_list) if tags is None else _unique(tags)
@@ -231,7 +145,7 @@ def create_incident(
     if factors:
         _assess(db, policy, incident, dict(factors), actor=actor)
     for candidate in policy.taxonomy.cause_candidates:
-        _new_claim(
+        new_claim(
             db,
             incident,
             actor=actor,
@@ -264,7 +178,7 @@ def update_incident(
     db: Session, *, policy: Policy, key: str, actor: str, patch: IncidentPatch
 ) -> Incident:
     """Change the fields present in ``patch``; one ``field.changed`` event per changed field."""
-    incident = _locked(db, key)
+    incident = locked(db, key)
     sent = patch.model_fields_set
     errors = [
         FieldError(name, "may not be null")
@@ -275,7 +189,7 @@ def update_incident(
         raise invalid("some fields cannot be cleared", errors)
     new = {name: _stored(getattr(patch, name)) for name in _PATCHABLE if name in sent}
     if "title" in new:
-        new["title"] = _required(new["title"], "title")
+        new["title"] = required(new["title"], "title")
     if "categories" in new:
         new["categories"] = _unique(new["categories"])
         validate_categories(policy, new["categories"])
@@ -418,7 +332,7 @@ def set_harm(
     ]
     if errors:
         raise invalid("the harm assessment is not valid", errors)
-    incident = _locked(db, key)
+    incident = locked(db, key)
     new = {dim: {"level": e.level, "note": e.note} for dim, e in harm.items()}
     old = dict(incident.harm)
     changed = sorted(d for d in set(old) | set(new) if old.get(d) != new.get(d))
@@ -448,7 +362,7 @@ def set_severity_factors(
     note: str | None = None,
 ) -> Incident:
     """Set (or, with ``None``, remove) factor levels and recompute the severity."""
-    incident = _locked(db, key)
+    incident = locked(db, key)
     merged = dict(incident.severity_factors)
     for factor, level in factors.items():
         if level is None:
@@ -503,8 +417,8 @@ def override_severity(
     db: Session, *, key: str, actor: str, level: Sev | None, reason: str
 ) -> Incident:
     """Set the severity by hand, or clear the override (``level=None``); both need a reason."""
-    reason = _required(reason, "reason", "a written reason is required")
-    incident = _locked(db, key)
+    reason = required(reason, "reason", "a written reason is required")
+    incident = locked(db, key)
     if level is None and incident.severity_override is None:
         raise conflict(f"the severity of {incident.key} is not overridden")
     before = _override_state(incident)
@@ -557,7 +471,7 @@ def change_status(
     outcome: str | None = None,
 ) -> Incident:
     """Move the incident along its lifecycle; see :mod:`firestop.incidents.rules`."""
-    incident = _locked(db, key)
+    incident = locked(db, key)
     current = IncidentStatus(incident.status)
     allowed = rules.INCIDENT_NEXT[current]
     if status not in allowed:
@@ -609,370 +523,7 @@ def change_status(
     return incident
 
 
-# --- participants and external references ---------------------------------------------------
-
-
-def add_participant(
-    db: Session,
-    *,
-    key: str,
-    actor: str,
-    role: ParticipantRole,
-    username: str | None = None,
-    person: str | None = None,
-    display_name: str | None = None,
-) -> Participant:
-    """Add a Firestop user and/or inventory person in a role; one active commander at most."""
-    if not username and not person:
-        raise invalid(
-            "name a Firestop user or an inventory person",
-            [FieldError("username", "give username, person or both")],
-        )
-    user = db.scalar(select(User).where(User.username == username)) if username else None
-    if username and user is None:
-        raise invalid("unknown user", [FieldError("username", f"no user {username!r}")])
-    found = db.scalar(select(Person).where(Person.slug == person)) if person else None
-    if person and found is None:
-        raise invalid("unknown person", [FieldError("person", f"no person {person!r}")])
-    name = (display_name or "").strip() or (
-        found.name if found else (user.display_name if user else "")
-    )
-    incident = _locked(db, key)
-    active = [p for p in incident.participants if p.active]
-    if role == ParticipantRole.commander:
-        current = next((p for p in active if p.role == role.value), None)
-        if current is not None:
-            raise conflict(
-                f"{incident.key} already has a commander ({current.display_name}); "
-                "remove them first"
-            )
-    same = [
-        p
-        for p in active
-        if p.role == role.value
-        and p.username == username
-        and p.person_id == (found.id if found else None)
-    ]
-    if same:
-        raise conflict(f"{name} already takes part as {role.value}")
-    participant = Participant(
-        incident=incident,
-        username=username,
-        person=found,
-        display_name=name or username or person or "",
-        role=role.value,
-        added_by=actor,
-    )
-    db.add(participant)
-    db.flush()
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="participant.added",
-        entity_type="participant",
-        entity_id=participant.id,
-        after=_participant_state(participant),
-    )
-    return participant
-
-
-def remove_participant(
-    db: Session, *, key: str, actor: str, participant_id: int, reason: str | None = None
-) -> Participant:
-    """Record that someone left the incident; the row and its history stay."""
-    incident = _locked(db, key)
-    participant = next((p for p in incident.participants if p.id == participant_id), None)
-    if participant is None:
-        raise not_found(f"{incident.key} has no participant {participant_id}")
-    if not participant.active:
-        raise conflict(f"{participant.display_name} was already removed")
-    before = _participant_state(participant)
-    participant.removed_at = utcnow()
-    participant.removed_by = actor
-    participant.removal_reason = (reason or "").strip() or None
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="participant.removed",
-        entity_type="participant",
-        entity_id=participant.id,
-        before=before,
-        after=_participant_state(participant),
-        note=participant.removal_reason,
-    )
-    return participant
-
-
-def _participant_state(p: Participant) -> dict[str, Any]:
-    return {
-        "role": p.role,
-        "username": p.username,
-        "person": p.person.slug if p.person else None,
-        "display_name": p.display_name,
-        "active": p.active,
-    }
-
-
-def add_external_ref(
-    db: Session, *, key: str, actor: str, system: str, ticket: str, url: str | None = None
-) -> ExternalRef:
-    """Link the incident to its ticket in the organisation's established process."""
-    system = _required(system, "system")
-    ticket = _required(ticket, "ticket")
-    url = (url or "").strip() or None
-    if url is not None:
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise invalid("the URL is not valid", [FieldError("url", "use an http(s) URL")])
-    incident = _locked(db, key)
-    for ref in incident.external_refs:
-        if ref.removed_at is None and (ref.system, ref.ticket) == (system, ticket):
-            raise conflict(f"{incident.key} already references {system} {ticket}")
-    ref = ExternalRef(incident=incident, system=system, ticket=ticket, url=url, added_by=actor)
-    db.add(ref)
-    db.flush()
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="external_ref.added",
-        entity_type="external_ref",
-        entity_id=ref.id,
-        after={"system": system, "ticket": ticket, "url": url},
-    )
-    return ref
-
-
-def remove_external_ref(db: Session, *, key: str, actor: str, ref_id: int) -> ExternalRef:
-    incident = _locked(db, key)
-    ref = next((r for r in incident.external_refs if r.id == ref_id), None)
-    if ref is None:
-        raise not_found(f"{incident.key} has no external reference {ref_id}")
-    if ref.removed_at is not None:
-        raise conflict(f"{ref.system} {ref.ticket} was already removed")
-    ref.removed_at = utcnow()
-    ref.removed_by = actor
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="external_ref.removed",
-        entity_type="external_ref",
-        entity_id=ref.id,
-        before={"system": ref.system, "ticket": ref.ticket, "url": ref.url},
-    )
-    return ref
-
-
-# --- claims (T3) ----------------------------------------------------------------------------
-
-
-def add_claim(
-    db: Session,
-    *,
-    policy: Policy,
-    key: str,
-    actor: str,
-    statement: str,
-    kind: ClaimKind = ClaimKind.finding,
-    cause_candidate: str | None = None,
-) -> Claim:
-    """Record a claim; every claim starts as a hypothesis."""
-    statement = _required(statement, "statement")
-    if cause_candidate is not None:
-        known = [c.id for c in policy.taxonomy.cause_candidates]
-        if kind != ClaimKind.cause:
-            raise invalid(
-                "only a cause names a cause candidate",
-                [FieldError("cause_candidate", "set kind to cause, or leave this out")],
-            )
-        if cause_candidate not in known:
-            raise invalid(
-                "unknown cause candidate",
-                [FieldError("cause_candidate", f"use one of {', '.join(known)}")],
-            )
-    incident = _locked(db, key)
-    return _new_claim(
-        db,
-        incident,
-        actor=actor,
-        statement=statement,
-        kind=kind,
-        cause_candidate=cause_candidate,
-    )
-
-
-def _new_claim(
-    db: Session,
-    incident: Incident,
-    *,
-    actor: str,
-    statement: str,
-    kind: ClaimKind,
-    cause_candidate: str | None,
-) -> Claim:
-    claim = Claim(
-        incident=incident,
-        statement=statement,
-        kind=kind.value,
-        cause_candidate=cause_candidate,
-        status=ClaimStatus.hypothesis.value,
-        created_by=actor,
-    )
-    db.add(claim)
-    db.flush()
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="claim.added",
-        entity_type="claim",
-        entity_id=claim.id,
-        after={
-            "statement": statement,
-            "kind": kind.value,
-            "cause_candidate": cause_candidate,
-            "status": claim.status,
-        },
-    )
-    return claim
-
-
-def _claim(db: Session, incident: Incident, claim_id: int) -> Claim:
-    claim = db.scalar(
-        select(Claim)
-        .where(Claim.id == claim_id, Claim.incident_id == incident.id)
-        .options(selectinload(Claim.evidence))
-    )
-    if claim is None:
-        raise not_found(f"{incident.key} has no claim {claim_id}")
-    return claim
-
-
-def change_claim_status(
-    db: Session,
-    *,
-    key: str,
-    claim_id: int,
-    actor: str,
-    status: ClaimStatus,
-    reason: str | None = None,
-    confirmed_by: str | None = None,
-) -> Claim:
-    """Move a claim; see :mod:`firestop.incidents.rules`.
-
-    Confirming needs at least one evidence reference and ``confirmed_by``, the name of the
-    person who confirms; ``actor`` is kept too, as the account that recorded it.
-    """
-    incident = _locked(db, key)
-    claim = _claim(db, incident, claim_id)
-    current = ClaimStatus(claim.status)
-    allowed = rules.CLAIM_NEXT[current]
-    if status not in allowed:
-        raise conflict(
-            f"claim {claim.id} cannot move from {current} to {status}; "
-            f"allowed next: {', '.join(allowed)}"
-        )
-    reason = (reason or "").strip() or None
-    if (current, status) in rules.CLAIM_NEEDS_REASON and reason is None:
-        raise invalid(
-            f"moving a claim from {current} to {status} needs a reason",
-            [FieldError("reason", "a reason is required")],
-        )
-    if status == ClaimStatus.confirmed:
-        if not claim.evidence:
-            raise invalid(
-                "a claim is confirmed only with evidence",
-                [FieldError("status", "add at least one evidence reference first")],
-            )
-        confirmed_by = _required(
-            confirmed_by or "", "confirmed_by", "name the person who confirms the claim"
-        )
-    before = {"status": current.value}
-    claim.status = status.value
-    claim.updated_at = utcnow()
-    if status == ClaimStatus.confirmed:
-        claim.confirmed_by = confirmed_by
-        claim.confirmed_by_actor = actor
-        claim.confirmed_at = claim.updated_at
-    elif current == ClaimStatus.confirmed:
-        claim.confirmed_by = claim.confirmed_by_actor = claim.confirmed_at = None
-    after: dict[str, Any] = {"status": status.value}
-    if status == ClaimStatus.confirmed:
-        after["confirmed_by"] = confirmed_by
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="claim.status_changed",
-        entity_type="claim",
-        entity_id=claim.id,
-        before=before,
-        after=after,
-        note=reason,
-    )
-    return claim
-
-
-def add_evidence(
-    db: Session, *, key: str, claim_id: int, actor: str, ref: str, note: str = ""
-) -> EvidenceRef:
-    """Attach an evidence reference (free text or URL) to a claim; it cannot be removed."""
-    ref = _required(ref, "ref")
-    incident = _locked(db, key)
-    claim = _claim(db, incident, claim_id)
-    evidence = EvidenceRef(claim=claim, ref=ref, note=note.strip(), added_by=actor)
-    db.add(evidence)
-    db.flush()
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="evidence.added",
-        entity_type="claim",
-        entity_id=claim.id,
-        after={"evidence": evidence.id, "ref": ref, "note": evidence.note},
-    )
-    return evidence
-
-
 # --- views ----------------------------------------------------------------------------------
-
-
-def claim_view(claim: Claim) -> ClaimOut:
-    return ClaimOut(
-        id=claim.id,
-        statement=claim.statement,
-        kind=ClaimKind(claim.kind),
-        cause_candidate=claim.cause_candidate,
-        status=ClaimStatus(claim.status),
-        created_at=claim.created_at,
-        created_by=claim.created_by,
-        updated_at=claim.updated_at,
-        confirmed_by=claim.confirmed_by,
-        confirmed_by_actor=claim.confirmed_by_actor,
-        confirmed_at=claim.confirmed_at,
-        evidence=[EvidenceOut.model_validate(e) for e in claim.evidence],
-        allowed_transitions=list(rules.CLAIM_NEXT[ClaimStatus(claim.status)]),
-    )
-
-
-def participant_view(p: Participant) -> ParticipantOut:
-    return ParticipantOut(
-        id=p.id,
-        role=ParticipantRole(p.role),
-        username=p.username,
-        person=p.person.slug if p.person else None,
-        display_name=p.display_name,
-        active=p.active,
-        added_at=p.added_at,
-        added_by=p.added_by,
-        removed_at=p.removed_at,
-        removed_by=p.removed_by,
-        removal_reason=p.removal_reason,
-    )
 
 
 def _commander(participants: Iterable[Participant]) -> Participant | None:
@@ -1098,13 +649,6 @@ def _severity_view(policy: Policy, incident: Incident) -> SeverityOut:
 
 
 # --- small helpers --------------------------------------------------------------------------
-
-
-def _required(value: str, loc: str, message: str = "must not be blank") -> str:
-    stripped = value.strip()
-    if not stripped:
-        raise invalid(f"{loc} is required", [FieldError(loc, message)])
-    return stripped
 
 
 def _unique(values: Iterable[str]) -> list[str]:

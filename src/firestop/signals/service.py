@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from firestop.db import utcnow
 from firestop.errors import FieldError, conflict, invalid, not_found
+from firestop.incidents import records
 from firestop.incidents import service as incidents
 from firestop.incidents.models import Incident, IncidentStatus
 from firestop.incidents.schemas import SystemVersion
@@ -287,7 +288,7 @@ def accept_signal(
                 "accept into an existing incident or a new one, not both",
                 [FieldError("incident", "leave out title, categories and factors")],
             )
-        incident = incidents.get_incident(db, incident_key)
+        incident = records.get_incident(db, incident_key)
         if not incident.is_open:
             raise conflict(f"{incident.key} is closed; open a new incident instead")
     else:
@@ -310,7 +311,7 @@ def accept_signal(
     _decide(signal, SignalStatus.accepted, actor=actor, reason=note)
     signal.incident = incident
     db.flush()
-    incidents.record_event(
+    records.record_event(
         db,
         incident,
         actor=actor,

@@ -12,6 +12,7 @@ from starlette.datastructures import FormData
 from firestop.auth import ClaimWriter, IncidentWriter
 from firestop.deps import DB, CurrentPolicy
 from firestop.errors import FieldError, invalid
+from firestop.incidents import claims, people
 from firestop.incidents import service as incidents
 from firestop.incidents.models import ClaimKind, ClaimStatus, IncidentStatus, ParticipantRole
 from firestop.incidents.schemas import HarmIn
@@ -139,7 +140,7 @@ def add_claim(
     kind: Annotated[ClaimKind, Form()] = ClaimKind.finding,
     cause_candidate: Annotated[str, Form(max_length=100)] = "",
 ) -> RedirectResponse:
-    claim = incidents.add_claim(
+    claim = claims.add_claim(
         db,
         policy=policy,
         key=key,
@@ -172,7 +173,7 @@ def update_claim(
             [FieldError("status", "choose a new status, add evidence, or both")],
         )
     if evidence_ref.strip():
-        incidents.add_evidence(
+        claims.add_evidence(
             db,
             key=key,
             claim_id=claim_id,
@@ -182,7 +183,7 @@ def update_claim(
         )
     if status is not None:
         default_confirmer = principal.name if principal.kind == "user" else None
-        incidents.change_claim_status(
+        claims.change_claim_status(
             db,
             key=key,
             claim_id=claim_id,
@@ -205,7 +206,7 @@ def add_participant(
     person: Annotated[str, Form(max_length=100)] = "",
     display_name: Name = "",
 ) -> RedirectResponse:
-    incidents.add_participant(
+    people.add_participant(
         db,
         key=key,
         actor=principal.actor,

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from firestop.access import service as access
 from firestop.auth import Permission, Reader
 from firestop.deps import DB, CurrentPolicy
-from firestop.incidents import rules
+from firestop.incidents import records, rules
 from firestop.incidents import service as incidents
 from firestop.incidents.models import ClaimKind, ClaimStatus, IncidentStatus, ParticipantRole
 from firestop.incidents.schemas import ClaimOut
@@ -108,7 +108,7 @@ def incident_page(
     request: Request, key: str, db: DB, policy: CurrentPolicy, principal: Reader
 ) -> HTMLResponse:
     detail = incidents.incident_view(db, policy=policy, key=key)
-    events = incidents.timeline(db, detail.key)
+    events = records.timeline(db, detail.key)
     can_write = principal.can(Permission.incident_write)
     return render(
         request,
