@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from sqlalchemy import text
 
 from firestop import __version__, problems
 from firestop.access.routes import router as access_router
+from firestop.auth import Reader
 from firestop.config import Settings, get_settings
 from firestop.db import make_engine, make_sessionmaker
 from firestop.deps import DB
@@ -25,8 +28,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Firestop",
         version=__version__,
         description="Incident response for AI systems.",
-        openapi_url="/openapi.json",
-        docs_url="/api/docs",
+        # The document is served below, behind a credential like every other route; the
+        # interactive docs are left out because they load their assets from a CDN.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
     )
     engine = make_engine(settings.sqlalchemy_url)
@@ -36,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.policy = load_policy(settings.policy)
     # One limiter for every way in to public intake (the API and the /report page).
     app.state.report_limiter = SlidingWindowLimiter(settings.report_rate_per_minute, 60.0)
+    # Password guessing is slowed per client address, on top of argon2's cost.
+    app.state.login_limiter = SlidingWindowLimiter(settings.login_attempts_per_minute, 60.0)
 
     problems.install(app)
     for router in (
@@ -47,6 +54,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     install_web(app)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_document(_: Reader) -> dict[str, Any]:
+        return app.openapi()
 
     @app.get("/healthz", tags=["health"])
     def health(db: DB) -> dict[str, str]:

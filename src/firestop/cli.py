@@ -191,7 +191,7 @@ def serve(
         )
     engine.dispose()
     bind_host, bind_port = host or s.host, port or s.port
-    out.print(f"Firestop is at http://{bind_host}:{bind_port}/  (API docs at /api/docs)")
+    out.print(f"Firestop is at http://{bind_host}:{bind_port}/  (API described at /openapi.json)")
     try:
         application = create_app(s)
     except FirestopError as exc:

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     session_hours: int = 12
     report_max_bytes: int = 16_384
     report_rate_per_minute: int = 10
+    login_attempts_per_minute: int = 10
     import_max_bytes: int = 5_000_000
 
     @property

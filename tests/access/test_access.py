@@ -68,6 +68,13 @@ def test_public_routes_answer_without_credential(client: TestClient) -> None:
     assert client.get("/healthz").status_code == 200
 
 
+def test_openapi_document_needs_a_reader(client: TestClient, auth: Auth) -> None:
+    assert client.get("/openapi.json").status_code == 401
+    assert client.get("/openapi.json", headers=auth(Role.reporter)).status_code == 403
+    document = client.get("/openapi.json", headers=auth(Role.viewer)).json()
+    assert "/api/v1/incidents" in document["paths"]
+
+
 @pytest.mark.parametrize("header", ["Basic abc", "Bearer", "Bearer fst_not-a-real-token", "x"])
 def test_bad_authorization_headers_are_401(client: TestClient, header: str) -> None:
     response = client.get("/api/v1/me", headers={"Authorization": header})

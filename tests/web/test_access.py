@@ -119,7 +119,10 @@ def test_the_api_keeps_its_problem_documents(client: TestClient) -> None:
         assert response.json()["status"] == status
         assert "content-security-policy" not in response.headers
     assert client.get("/healthz").json()["status"] == "ok"
-    assert client.get("/openapi.json").status_code == 200
+    # The OpenAPI document needs a credential too, and refuses as JSON, not with a redirect.
+    document = client.get("/openapi.json")
+    assert document.status_code == 401
+    assert document.headers["content-type"].startswith("application/problem+json")
 
 
 def test_session_cookie_flags(

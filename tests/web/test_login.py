@@ -9,6 +9,8 @@ from fastapi.testclient import TestClient
 from playwright.sync_api import Page, expect
 
 from firestop.access.models import Role
+from firestop.api import create_app
+from firestop.config import Settings
 from tests.web.conftest import BrowserPage
 from tests.web.support import PASSWORD, Login, client_log_in, log_in
 
@@ -122,3 +124,26 @@ def test_logout_needs_the_csrf_token(
     done = client.post("/logout", data={"csrf_token": csrf}, follow_redirects=False)
     assert done.status_code == 303
     assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_password_guessing_is_throttled_per_address(
+    settings: Settings, make_user: Callable[[Role], Login]
+) -> None:
+    user = make_user(Role.viewer)
+    strict = create_app(settings.model_copy(update={"login_attempts_per_minute": 3}))
+    try:
+        with TestClient(strict, raise_server_exceptions=False) as client:
+            token = _form_token(client)
+            fields = {"username": user.username, "next": "/", "csrf_token": token}
+            for _ in range(3):
+                wrong = client.post("/login", data={**fields, "password": "not it at all"})
+                assert wrong.status_code == 400
+            # Even the right password is refused until the window has passed.
+            right = client.post(
+                "/login", data={**fields, "password": user.password}, follow_redirects=False
+            )
+            assert right.status_code == 429
+            assert "Too many sign-in attempts" in right.text
+            assert "firestop_session" not in right.cookies
+    finally:
+        strict.state.engine.dispose()

@@ -12,6 +12,7 @@ from firestop.auth import SESSION_COOKIE, MaybePrincipal
 from firestop.config import Settings
 from firestop.deps import DB, AppSettings
 from firestop.errors import FirestopError
+from firestop.ratelimit import client_address
 from firestop.web.security import (
     FORM_CSRF_COOKIE,
     check_form_token,
@@ -83,6 +84,17 @@ def login(
             error=exc.detail,
             username=username,
             status_code=403,
+        )
+    attempt = request.app.state.login_limiter.hit(client_address(request))
+    if not attempt.allowed:
+        return _login_page(
+            request,
+            settings,
+            next_path=target,
+            error=f"Too many sign-in attempts from your address; try again in "
+            f"{attempt.retry_after} seconds.",
+            username=username,
+            status_code=429,
         )
     user = access.authenticate(db, username=username, password=password)
     if user is None:
