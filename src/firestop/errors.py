@@ -6,6 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+def loc_path(parts: tuple[Any, ...] | list[Any]) -> str:
+    """``("body", "systems", 2, "slug")`` → ``body.systems[2].slug``: a place a person can find."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
 @dataclass
 class FieldError:
     """One problem with one place in the input: ``loc`` names the field, ``msg`` the problem."""

@@ -9,9 +9,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from firestop.errors import FirestopError
+from firestop.errors import FirestopError, loc_path
 
 log = logging.getLogger("firestop")
 PROBLEM_TYPE = "https://firestop.dev/problems/"
@@ -74,16 +75,6 @@ def problem(
     )
 
 
-def _loc(parts: tuple[Any, ...] | list[Any]) -> str:
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
 def _answer(
     request: Request,
     status: int,
@@ -120,7 +111,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:
         errors = [
-            {"loc": _loc(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
+            {"loc": loc_path(e.get("loc", ())), "msg": str(e.get("msg", ""))} for e in exc.errors()
         ]
         summary = "; ".join(f"{e['loc']}: {e['msg']}" for e in errors[:5])
         return _answer(
@@ -134,6 +125,19 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return _answer(request, exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        # Services check uniqueness and references first; reaching the database's own check
+        # means a concurrent request changed the same thing between that check and the commit.
+        log.info("integrity conflict on %s %s: %s", request.method, request.url.path, exc.orig)
+        return _answer(
+            request,
+            409,
+            "another change to the same record was saved at the same moment; reload and try again",
+            title="Conflict",
+            type_slug="conflict",
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -14,9 +14,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from firestop.errors import FieldError, conflict, invalid, not_found
+from firestop.errors import FieldError, conflict, invalid, loc_path, not_found
 from firestop.inventory.entries import Known, Outcome, Problem, get
-from firestop.inventory.formats import loc_text
 from firestop.inventory.models import (
     AuthorityRule,
     Criticality,
@@ -42,7 +41,7 @@ _TIER_ORDER = list(Criticality)
 
 def reject(detail: str, problems: list[Problem]) -> None:
     if problems:
-        raise invalid(detail, [FieldError(loc_text(place), msg) for place, msg in problems])
+        raise invalid(detail, [FieldError(loc_path(place), msg) for place, msg in problems])
 
 
 # Role assignments -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from firestop.errors import FieldError, FirestopError, invalid
+from firestop.errors import FieldError, FirestopError, invalid, loc_path
 
 Path = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
@@ -28,13 +28,6 @@ CYCLONEDX_TYPES = frozenset({"application/vnd.cyclonedx+json"})
 UNCLEAR_TYPES = frozenset({"", "text/plain", "application/octet-stream"})
 # Aliases let a tiny YAML file expand into a huge structure; count what it would expand to.
 MAX_NODES = 1_000_000
-
-
-def loc_text(path: Path) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
 
 
 def unsupported(detail: str) -> FirestopError:
@@ -59,7 +52,7 @@ class Parsed:
         return ""
 
     def error(self, path: Path, msg: str) -> FieldError:
-        return FieldError(loc_text(path) or "(top level)", msg + self.place(path))
+        return FieldError(loc_path(path) or "(top level)", msg + self.place(path))
 
 
 def _media_type(content_type: str | None) -> str:

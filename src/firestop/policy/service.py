@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from firestop.errors import FieldError, FirestopError, invalid
+from firestop.errors import FieldError, FirestopError, invalid, loc_path
 from firestop.policy.schemas import Action, Policy, Route, Sev
 
 SECTIONS = ("version", "taxonomy", "severity", "actions")
@@ -23,18 +23,11 @@ class PolicyError(FirestopError):
     """A policy file that cannot be used; ``errors`` names every bad place."""
 
 
-def _loc(parts: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
 def validation_errors(exc: ValidationError, *, prefix: str = "") -> list[FieldError]:
     """Turn pydantic's errors into ``loc: msg`` pairs a person can act on."""
     found = []
     for err in exc.errors():
-        loc = _loc(tuple(err["loc"]))
+        loc = loc_path(tuple(err["loc"]))
         if prefix:
             loc = f"{prefix}.{loc}" if loc else prefix
         msg = err["msg"].removeprefix("Value error, ")
