@@ -12,8 +12,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from firestop.config import Settings
 from firestop.errors import FirestopError
 
-# Paths that belong to programs, not people: they keep JSON problem documents and their
-# own headers (the API docs page loads its own assets).
+# Paths that belong to programs, not people: they keep JSON problem documents and get no
+# page headers.
 API_PREFIXES = ("/api/", "/v1/", "/ofrep/")
 API_PATHS = frozenset({"/api", "/v1", "/ofrep", "/healthz", "/openapi.json"})
 
