@@ -8,6 +8,7 @@ the declared length.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -21,12 +22,20 @@ REPORT_PATH = "/report"
 # Percent-encoding can triple every byte of the report text; the other fields are short.
 _ENCODING_FACTOR = 3
 _OTHER_FIELDS = 8 * 1024
+# The incident facts form carries what happened, the summary and the title (20,000 + 4,000 +
+# 200 characters at most), in any script: up to four UTF-8 bytes a character, each
+# percent-encoded as three. Its other fields fit in what any other form may send.
+FACTS_PATH = re.compile(r"/incidents/[^/]+/facts")
+_FACTS_TEXT = 20_000 + 4_000 + 200
+_UTF8_ENCODED = 4 * 3
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def form_limit(path: str, settings: Settings) -> int:
     if path == REPORT_PATH:
         return settings.report_max_bytes * _ENCODING_FACTOR + _OTHER_FIELDS
+    if FACTS_PATH.fullmatch(path):
+        return _FACTS_TEXT * _UTF8_ENCODED + FORM_MAX_BYTES
     return FORM_MAX_BYTES
 
 

@@ -17,6 +17,7 @@ from firestop.incidents import service as incidents
 from firestop.incidents.models import ClaimKind, ClaimStatus, IncidentStatus, ParticipantRole
 from firestop.incidents.schemas import HarmIn
 from firestop.policy.schemas import Sev
+from firestop.web.facts import facts_patch
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,6 +60,19 @@ def _field(form: FormData, name: str) -> str:
     """One text field of a form read whole; '' when it is absent."""
     value = form.get(name)
     return _bounded(name, value) if isinstance(value, str) else ""
+
+
+@router.post("/incidents/{key}/facts")
+def edit_facts(
+    key: str, db: DB, policy: CurrentPolicy, principal: IncidentWriter, form: Fields
+) -> RedirectResponse:
+    """The service writes one timeline event for each fact that changed."""
+    patch = facts_patch(db, policy=policy, key=key, form=form)
+    incident = incidents.update_incident(
+        db, policy=policy, key=key, actor=principal.actor, patch=patch
+    )
+    db.commit()
+    return _back(incident.key, "facts", "#facts")
 
 
 @router.post("/incidents/{key}/status")
@@ -217,3 +231,40 @@ def add_participant(
     )
     db.commit()
     return _back(key.upper(), "participant", "#participants")
+
+
+@router.post("/incidents/{key}/participants/{participant_id}/remove")
+def remove_participant(
+    key: str, participant_id: int, db: DB, principal: IncidentWriter, reason: Text = ""
+) -> RedirectResponse:
+    people.remove_participant(
+        db, key=key, actor=principal.actor, participant_id=participant_id, reason=reason
+    )
+    db.commit()
+    return _back(key.upper(), "participant_removed", "#participants")
+
+
+@router.post("/incidents/{key}/external-refs")
+def add_external_ref(
+    key: str,
+    db: DB,
+    principal: IncidentWriter,
+    system: Annotated[str, Form(max_length=100)] = "",
+    ticket: Name = "",
+    url: Annotated[str, Form(max_length=2000)] = "",
+) -> RedirectResponse:
+    """The service accepts only an http(s) URL, so the page can link to it."""
+    people.add_external_ref(
+        db, key=key, actor=principal.actor, system=system, ticket=ticket, url=url or None
+    )
+    db.commit()
+    return _back(key.upper(), "external_ref", "#external-refs")
+
+
+@router.post("/incidents/{key}/external-refs/{ref_id}/remove")
+def remove_external_ref(
+    key: str, ref_id: int, db: DB, principal: IncidentWriter
+) -> RedirectResponse:
+    people.remove_external_ref(db, key=key, actor=principal.actor, ref_id=ref_id)
+    db.commit()
+    return _back(key.upper(), "external_ref_removed", "#external-refs")

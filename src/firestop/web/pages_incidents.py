@@ -13,10 +13,18 @@ from firestop.auth import Permission, Reader
 from firestop.deps import DB, CurrentPolicy
 from firestop.incidents import records, rules
 from firestop.incidents import service as incidents
-from firestop.incidents.models import ClaimKind, ClaimStatus, IncidentStatus, ParticipantRole
+from firestop.incidents.models import (
+    ClaimKind,
+    ClaimStatus,
+    Continuing,
+    CountBasis,
+    IncidentStatus,
+    ParticipantRole,
+)
 from firestop.incidents.schemas import ClaimOut
 from firestop.inventory import service as inventory
 from firestop.policy.schemas import Policy, Sev
+from firestop.web import facts
 from firestop.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -127,7 +135,11 @@ def incident_page(
         claim_needs_reason={f"{a.value}>{b.value}" for a, b in rules.CLAIM_NEEDS_REASON},
         participant_roles=list(ParticipantRole),
         severities=list(Sev),
-        # Only the people who can add participants need the pick lists.
+        facts_version=facts.version(detail) if can_write else "",
+        continuing=list(Continuing),
+        count_bases=list(CountBasis),
+        # Only the people who can edit the incident need the pick lists.
         users=access.list_users(db) if can_write else [],
         people=inventory.list_people(db) if can_write else [],
+        systems=inventory.list_systems(db) if can_write else [],
     )

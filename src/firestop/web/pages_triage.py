@@ -1,8 +1,8 @@
-"""Triage decisions on signals, posted from the dashboard's queue."""
+"""Triage decisions on signals, posted from the dashboard's queue or a signal's page."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
@@ -14,6 +14,13 @@ from firestop.signals import service as signals
 router = APIRouter(include_in_schema=False)
 
 Reason = Annotated[str, Form(max_length=4000)]
+# Where a near miss or a dismissal returns to: one of two fixed places, never a posted URL.
+ReturnTo = Annotated[Literal["queue", "signal"], Form()]
+
+
+def _after_decision(signal_id: int, return_to: str, done: str) -> RedirectResponse:
+    target = f"/signals/{signal_id}" if return_to == "signal" else "/"
+    return RedirectResponse(f"{target}?done={done}", status_code=303)
 
 
 @router.post("/signals/{signal_id}/accept")
@@ -54,14 +61,18 @@ def accept(
 
 
 @router.post("/signals/{signal_id}/near-miss")
-def near_miss(signal_id: int, db: DB, principal: Triager, reason: Reason = "") -> RedirectResponse:
+def near_miss(
+    signal_id: int, db: DB, principal: Triager, reason: Reason = "", return_to: ReturnTo = "queue"
+) -> RedirectResponse:
     signals.mark_near_miss(db, signal_id=signal_id, actor=principal.actor, reason=reason)
     db.commit()
-    return RedirectResponse("/?done=near_miss", status_code=303)
+    return _after_decision(signal_id, return_to, "near_miss")
 
 
 @router.post("/signals/{signal_id}/dismiss")
-def dismiss(signal_id: int, db: DB, principal: Triager, reason: Reason = "") -> RedirectResponse:
+def dismiss(
+    signal_id: int, db: DB, principal: Triager, reason: Reason = "", return_to: ReturnTo = "queue"
+) -> RedirectResponse:
     signals.dismiss_signal(db, signal_id=signal_id, actor=principal.actor, reason=reason)
     db.commit()
-    return RedirectResponse("/?done=dismissed", status_code=303)
+    return _after_decision(signal_id, return_to, "dismissed")

@@ -14,6 +14,7 @@ from firestop.web import (
     pages_incidents,
     pages_inventory,
     pages_report,
+    pages_signals,
     pages_triage,
     session,
 )
@@ -35,6 +36,7 @@ def install(app: FastAPI) -> None:
         session,
         pages_dashboard,
         pages_triage,
+        pages_signals,
         pages_incidents,
         forms_incidents,
         pages_inventory,

@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from firestop import __version__
 from firestop.auth import Principal
 from firestop.db import utcnow
+from firestop.web.facts import shown_time
 
 
 def when(value: datetime | None) -> str:
@@ -88,6 +89,10 @@ NOTICES = {
     "claim": "The claim was recorded.",
     "claim_status": "The claim was updated.",
     "participant": "The participant was added.",
+    "participant_removed": "The participant was removed.",
+    "external_ref": "The external reference was added.",
+    "external_ref_removed": "The external reference was removed.",
+    "facts": "The facts were saved; each change is on the timeline.",
     "harm": "The harm assessment was recorded.",
 }
 
@@ -100,7 +105,7 @@ def _make_env() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(when=when, iso=iso, age=age, label=label)
+    env.filters.update(when=when, iso=iso, age=age, label=label, datetime_local=shown_time)
     env.globals.update(changes=changes, version=__version__)
     return env
 

@@ -1,0 +1,47 @@
+"""One signal: its report in full, where it came from and its triage decision.
+
+The reporter's contact is shown only to those who may triage, as in the API; they also get
+the queue's decision forms while the signal waits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse
+
+from firestop.auth import Permission, Reader
+from firestop.deps import DB, CurrentPolicy
+from firestop.incidents import service as incidents
+from firestop.signals import service as signals
+from firestop.signals.models import SignalStatus
+from firestop.web.pages_dashboard import LIST_LIMIT
+from firestop.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+# Signal ids are database integers; larger numbers name nothing.
+SignalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.get("/signals/{signal_id}")
+def signal_page(
+    request: Request, signal_id: SignalId, db: DB, policy: CurrentPolicy, principal: Reader
+) -> HTMLResponse:
+    signal = signals.get_signal(db, signal_id)
+    can_triage = principal.can(Permission.triage)
+    can_decide = can_triage and signal.status == SignalStatus.new
+    return render(
+        request,
+        "signal.html",
+        principal=principal,
+        signal=signals.signal_detail(signal, with_contact=can_triage),
+        system=signal.system,
+        can_triage=can_triage,
+        can_decide=can_decide,
+        categories=policy.taxonomy.categories,
+        open_incidents=(
+            incidents.list_incidents(db, open_only=True, limit=LIST_LIMIT) if can_decide else []
+        ),
+    )
