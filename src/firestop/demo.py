@@ -21,6 +21,7 @@ from firestop.incidents import claims, people
 from firestop.incidents import service as incidents
 from firestop.incidents.models import ClaimKind, Continuing, IncidentStatus, ParticipantRole
 from firestop.incidents.schemas import SystemVersion
+from firestop.incidents.status import change_status
 from firestop.inventory.demo import load_demo_inventory
 from firestop.policy.schemas import Policy
 from firestop.policy.service import load_policy
@@ -89,7 +90,7 @@ def _demo_activity(db: Session, policy: Policy) -> None:
         role=ParticipantRole.commander,
         person="amara-okafor",
     )
-    incidents.change_status(db, key=key, actor=DEMO_ACTOR, status=IncidentStatus.investigating)
+    change_status(db, key=key, actor=DEMO_ACTOR, status=IncidentStatus.investigating)
     claims.add_claim(
         db,
         policy=policy,

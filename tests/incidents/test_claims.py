@@ -14,6 +14,7 @@ from firestop.errors import FirestopError
 from firestop.incidents import claims, records, service
 from firestop.incidents.models import ClaimKind, ClaimStatus
 from firestop.incidents.rules import CLAIM_NEXT
+from firestop.incidents.views import incident_view
 from tests.incidents.support import open_incident
 
 Auth = Callable[[str], dict[str, str]]
@@ -195,7 +196,7 @@ def test_reopening_a_confirmed_claim_clears_the_confirmation(db: Session, app: F
     )
     assert claim.status == "hypothesis"
     assert claim.confirmed_by is claim.confirmed_by_actor is claim.confirmed_at is None
-    view = service.incident_view(db, policy=policy, key=incident.key)
+    view = incident_view(db, policy=policy, key=incident.key)
     assert all(c.status != ClaimStatus.confirmed for c in view.claims)
 
 

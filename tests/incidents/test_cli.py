@@ -14,6 +14,7 @@ from firestop.config import Settings
 from firestop.incidents import service
 from firestop.incidents.models import IncidentStatus
 from firestop.incidents.schemas import IncidentPatch
+from firestop.incidents.status import change_status
 
 HOSTILE_TITLE = "[bold red]Boom[/] \x1b[2J cleared? <script>x</script>"
 
@@ -51,7 +52,7 @@ def _seed(db: Session, app: FastAPI) -> tuple[str, str]:
     closed = service.create_incident(
         db, policy=policy, actor="maria", title="Old one", categories=["availability"]
     )
-    service.change_status(
+    change_status(
         db,
         key=closed.key,
         actor="maria",

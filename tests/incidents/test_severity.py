@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from firestop.errors import FirestopError
 from firestop.incidents import records, service
+from firestop.incidents.severity import override_severity, set_severity_factors
 from firestop.policy.schemas import Policy
 from firestop.policy.service import assess_severity, load_policy
 from tests.incidents.support import open_incident
@@ -166,7 +167,7 @@ def test_override_service_refuses_blank_reason(db: Session, app: FastAPI) -> Non
         db, policy=policy, actor="t", title="x", categories=["integrity"]
     )
     with pytest.raises(FirestopError) as caught:
-        service.override_severity(db, key=incident.key, actor="t", level=None, reason="\n")
+        override_severity(db, key=incident.key, actor="t", level=None, reason="\n")
     assert caught.value.status == 422
 
 
@@ -192,7 +193,7 @@ def test_stored_severity_always_matches_the_rubric(
     )
     expected: dict[str, str] = {}
     for factor, level in updates:
-        service.set_severity_factors(
+        set_severity_factors(
             db, policy=POLICY, key=incident.key, actor="t", factors={factor: level}
         )
         if level is None:

@@ -18,6 +18,7 @@ from firestop.incidents import claims, records
 from firestop.incidents import service as incidents
 from firestop.incidents.models import Continuing
 from firestop.incidents.schemas import IncidentDetail, IncidentPatch, SystemVersion
+from firestop.incidents.views import incident_view
 from firestop.web.facts import shown_time, version
 from tests.web.support import Login, assert_inert, client_log_in, log_in, open_form
 
@@ -60,7 +61,7 @@ def _incident(app: FastAPI) -> str:
 
 def _view(app: FastAPI, key: str) -> IncidentDetail:
     with app.state.sessionmaker() as db:
-        return incidents.incident_view(db, policy=app.state.policy, key=key)
+        return incident_view(db, policy=app.state.policy, key=key)
 
 
 def _events(app: FastAPI, key: str) -> list[tuple[str, str, dict[str, Any] | None]]:

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from firestop.access.models import Role
 from firestop.incidents import service as incidents
 from firestop.incidents.schemas import IncidentDetail
+from firestop.incidents.views import incident_view
 from tests.web.support import Login, client_log_in
 
 
@@ -29,7 +30,7 @@ def _incident(app: FastAPI) -> str:
 
 def _view(app: FastAPI, key: str) -> IncidentDetail:
     with app.state.sessionmaker() as db:
-        return incidents.incident_view(db, policy=app.state.policy, key=key)
+        return incident_view(db, policy=app.state.policy, key=key)
 
 
 def test_harm_assessment_form(

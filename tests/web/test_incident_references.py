@@ -15,6 +15,7 @@ from firestop.incidents import people, records
 from firestop.incidents import service as incidents
 from firestop.incidents.models import ExternalRef, ParticipantRole
 from firestop.incidents.schemas import IncidentDetail
+from firestop.incidents.views import incident_view
 from tests.web.support import Login, client_log_in
 
 pytestmark = pytest.mark.usefixtures("demo")
@@ -43,7 +44,7 @@ def _incident(app: FastAPI) -> tuple[str, int]:
 
 def _view(app: FastAPI, key: str) -> IncidentDetail:
     with app.state.sessionmaker() as db:
-        return incidents.incident_view(db, policy=app.state.policy, key=key)
+        return incident_view(db, policy=app.state.policy, key=key)
 
 
 def _kinds(app: FastAPI, key: str) -> list[str]:

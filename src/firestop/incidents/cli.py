@@ -54,11 +54,11 @@ def list_incidents(
     """Open incidents, newest first (``--all`` includes closed ones)."""
     from firestop import cli
     from firestop.db import unit_of_work
-    from firestop.incidents import service
+    from firestop.incidents import service, views
 
     with unit_of_work(cli.session_factory()) as db:
         summaries = [
-            service.incident_summary(i)
+            views.incident_summary(i)
             for i in service.list_incidents(
                 db, open_only=not all_, status=status, severity=severity, limit=limit
             )
@@ -87,13 +87,13 @@ def show_incident(
     from firestop import cli
     from firestop.db import unit_of_work
     from firestop.errors import FirestopError
-    from firestop.incidents import records, service
+    from firestop.incidents import records, views
     from firestop.policy.service import load_policy
 
     try:
         policy = load_policy(cli.settings().policy)
         with unit_of_work(cli.session_factory()) as db:
-            detail = service.incident_view(db, policy=policy, key=key)
+            detail = views.incident_view(db, policy=policy, key=key)
             events = records.timeline(db, key)[-10:]
     except FirestopError as exc:
         raise cli.fail(exc.detail) from exc

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, status
 
 from firestop.auth import ClaimWriter, IncidentWriter, Reader
 from firestop.deps import DB, CurrentPolicy
-from firestop.incidents import claims, people, records, service
+from firestop.incidents import claims, people, records, service, views
+from firestop.incidents import severity as incident_severity
+from firestop.incidents import status as incident_status
 from firestop.incidents.models import IncidentStatus
 from firestop.incidents.schemas import (
     ClaimIn,
@@ -49,7 +51,7 @@ def list_incidents(
     found = service.list_incidents(
         db, open_only=open_only, status=status, severity=severity, limit=limit, offset=offset
     )
-    return [service.incident_summary(i) for i in found]
+    return [views.incident_summary(i) for i in found]
 
 
 @router.post("", response_model=IncidentDetail, status_code=status.HTTP_201_CREATED)
@@ -72,12 +74,12 @@ def create_incident(
         factors=body.factors,
     )
     db.commit()
-    return service.incident_view(db, policy=policy, key=incident.key)
+    return views.incident_view(db, policy=policy, key=incident.key)
 
 
 @router.get("/{key}", response_model=IncidentDetail)
 def get_incident(key: str, db: DB, policy: CurrentPolicy, _: Reader) -> IncidentDetail:
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.patch("/{key}", response_model=IncidentDetail)
@@ -86,7 +88,7 @@ def update_incident(
 ) -> IncidentDetail:
     service.update_incident(db, policy=policy, key=key, actor=principal.actor, patch=body)
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/severity", response_model=IncidentDetail)
@@ -94,11 +96,11 @@ def set_severity_factors(
     key: str, body: FactorsIn, db: DB, policy: CurrentPolicy, principal: IncidentWriter
 ) -> IncidentDetail:
     """Set factor levels (null removes one); the severity is recomputed with its reasons."""
-    service.set_severity_factors(
+    incident_severity.set_severity_factors(
         db, policy=policy, key=key, actor=principal.actor, factors=body.factors, note=body.note
     )
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/severity/override", response_model=IncidentDetail)
@@ -106,18 +108,18 @@ def override_severity(
     key: str, body: OverrideIn, db: DB, policy: CurrentPolicy, principal: IncidentWriter
 ) -> IncidentDetail:
     """Set the severity by hand (or clear the override with ``level: null``), with a reason."""
-    service.override_severity(
+    incident_severity.override_severity(
         db, key=key, actor=principal.actor, level=body.level, reason=body.reason
     )
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/status", response_model=IncidentDetail)
 def change_status(
     key: str, body: StatusIn, db: DB, policy: CurrentPolicy, principal: IncidentWriter
 ) -> IncidentDetail:
-    service.change_status(
+    incident_status.change_status(
         db,
         key=key,
         actor=principal.actor,
@@ -126,7 +128,7 @@ def change_status(
         outcome=body.outcome,
     )
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.put("/{key}/harm", response_model=IncidentDetail)
@@ -135,7 +137,7 @@ def set_harm(
 ) -> IncidentDetail:
     service.set_harm(db, policy=policy, key=key, actor=principal.actor, harm=body.dimensions)
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/participants", response_model=IncidentDetail, status_code=201)
@@ -152,7 +154,7 @@ def add_participant(
         display_name=body.display_name,
     )
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/participants/{participant_id}/remove", response_model=IncidentDetail)
@@ -168,7 +170,7 @@ def remove_participant(
         db, key=key, actor=principal.actor, participant_id=participant_id, reason=body.reason
     )
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/external-refs", response_model=IncidentDetail, status_code=201)
@@ -179,7 +181,7 @@ def add_external_ref(
         db, key=key, actor=principal.actor, system=body.system, ticket=body.ticket, url=body.url
     )
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/external-refs/{ref_id}/remove", response_model=IncidentDetail)
@@ -188,7 +190,7 @@ def remove_external_ref(
 ) -> IncidentDetail:
     people.remove_external_ref(db, key=key, actor=principal.actor, ref_id=ref_id)
     db.commit()
-    return service.incident_view(db, policy=policy, key=key)
+    return views.incident_view(db, policy=policy, key=key)
 
 
 @router.post("/{key}/claims", response_model=ClaimOut, status_code=201)

@@ -1,6 +1,8 @@
-"""Incidents: opening, facts (T1), harm (T2), severity, status, and the incident as shown.
+"""Incidents: finding them, opening them, and editing their facts (T1) and harm (T2).
 
-Claims live in :mod:`firestop.incidents.claims`, participants and external references in
+Severity lives in :mod:`firestop.incidents.severity`, status changes in
+:mod:`firestop.incidents.status`, the incident as shown in :mod:`firestop.incidents.views`,
+claims in :mod:`firestop.incidents.claims`, participants and external references in
 :mod:`firestop.incidents.people`; all of them write through
 :func:`firestop.incidents.records.record_event` and lock the incident with
 :func:`firestop.incidents.records.locked` before changing it. Functions take a session and
@@ -18,43 +20,22 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from firestop.db import utcnow
-from firestop.errors import FieldError, conflict, invalid, not_found
-from firestop.incidents import rules
-from firestop.incidents.claims import claim_view, new_claim
+from firestop.errors import FieldError, invalid
+from firestop.incidents.claims import new_claim
 from firestop.incidents.keys import format_key, next_number
 from firestop.incidents.models import (
-    Claim,
     ClaimKind,
     Continuing,
     Incident,
     IncidentStatus,
     IncidentSystem,
-    Participant,
-    ParticipantRole,
 )
-from firestop.incidents.people import participant_view
 from firestop.incidents.records import locked, record_event, required
-from firestop.incidents.schemas import (
-    AffectedSystemOut,
-    ExternalRefOut,
-    HarmIn,
-    HarmOut,
-    IncidentDetail,
-    IncidentPatch,
-    IncidentSummary,
-    LabelledOut,
-    SeverityOut,
-    SystemVersion,
-)
+from firestop.incidents.schemas import HarmIn, IncidentPatch, SystemVersion
+from firestop.incidents.severity import apply_factors
 from firestop.inventory.models import System
 from firestop.policy.schemas import Policy, Sev
-from firestop.policy.service import (
-    SeverityAssessment,
-    assess_severity,
-    suggested_actions,
-    validate_categories,
-    validate_tags,
-)
+from firestop.policy.service import validate_categories, validate_tags
 
 # --- finding incidents ----------------------------------------------------------------------
 
@@ -143,7 +124,7 @@ def create_incident(
     db.flush()
     record_event(db, incident, actor=actor, kind="incident.created", after=_snapshot(incident))
     if factors:
-        _assess(db, policy, incident, dict(factors), actor=actor)
+        apply_factors(db, policy, incident, dict(factors), actor=actor)
     for candidate in policy.taxonomy.cause_candidates:
         new_claim(
             db,
@@ -347,305 +328,6 @@ def set_harm(
             after={d: new.get(d) for d in changed},
         )
     return incident
-
-
-# --- severity -------------------------------------------------------------------------------
-
-
-def set_severity_factors(
-    db: Session,
-    *,
-    policy: Policy,
-    key: str,
-    actor: str,
-    factors: Mapping[str, str | None],
-    note: str | None = None,
-) -> Incident:
-    """Set (or, with ``None``, remove) factor levels and recompute the severity."""
-    incident = locked(db, key)
-    merged = dict(incident.severity_factors)
-    for factor, level in factors.items():
-        if level is None:
-            merged.pop(factor, None)
-        else:
-            merged[factor] = level
-    if merged != incident.severity_factors:
-        _assess(db, policy, incident, merged, actor=actor, note=note)
-    return incident
-
-
-def _assess(
-    db: Session,
-    policy: Policy,
-    incident: Incident,
-    factors: dict[str, str],
-    *,
-    actor: str,
-    note: str | None = None,
-) -> None:
-    """Recompute from ``factors`` and put the before/after levels and reasons on the timeline."""
-    assessment = assess_severity(policy, factors) if factors else None
-    before = _severity_state(incident)
-    incident.severity_factors = factors
-    incident.computed_severity = assessment.level.value if assessment else None
-    incident.severity_assessment = assessment.model_dump(mode="json") if assessment else None
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="severity.recomputed",
-        before=before,
-        after=_severity_state(incident),
-        note=note,
-    )
-
-
-def _severity_state(incident: Incident) -> dict[str, Any]:
-    assessment = incident.severity_assessment or {}
-    return {
-        "level": incident.computed_severity,
-        "effective": incident.severity,
-        "score": assessment.get("score"),
-        "drivers": assessment.get("drivers", []),
-        "explanation": assessment.get("explanation"),
-        "factors": dict(incident.severity_factors),
-        "policy_version": assessment.get("policy_version"),
-    }
-
-
-def override_severity(
-    db: Session, *, key: str, actor: str, level: Sev | None, reason: str
-) -> Incident:
-    """Set the severity by hand, or clear the override (``level=None``); both need a reason."""
-    reason = required(reason, "reason", "a written reason is required")
-    incident = locked(db, key)
-    if level is None and incident.severity_override is None:
-        raise conflict(f"the severity of {incident.key} is not overridden")
-    before = _override_state(incident)
-    incident.severity_override = level.value if level else None
-    incident.severity_override_reason = reason if level else None
-    incident.severity_override_by = actor if level else None
-    incident.severity_override_at = utcnow() if level else None
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="severity.overridden" if level else "severity.override_cleared",
-        before=before,
-        after=_override_state(incident),
-        note=reason,
-    )
-    return incident
-
-
-def _override_state(incident: Incident) -> dict[str, Any]:
-    return {
-        "override": incident.severity_override,
-        "reason": incident.severity_override_reason,
-        "effective": incident.severity,
-    }
-
-
-# --- status ---------------------------------------------------------------------------------
-
-_ENTERED_AT = {
-    IncidentStatus.investigating: "acknowledged_at",
-    IncidentStatus.contained: "contained_at",
-    IncidentStatus.recovering: "recovering_at",
-    IncidentStatus.monitoring: "monitoring_at",
-    IncidentStatus.closed: "closed_at",
-}
-
-
-def allowed_transitions(incident: Incident) -> list[IncidentStatus]:
-    return list(rules.INCIDENT_NEXT[IncidentStatus(incident.status)])
-
-
-def change_status(
-    db: Session,
-    *,
-    key: str,
-    actor: str,
-    status: IncidentStatus,
-    reason: str | None = None,
-    outcome: str | None = None,
-) -> Incident:
-    """Move the incident along its lifecycle; see :mod:`firestop.incidents.rules`."""
-    incident = locked(db, key)
-    current = IncidentStatus(incident.status)
-    allowed = rules.INCIDENT_NEXT[current]
-    if status not in allowed:
-        options = ", ".join(allowed) if allowed else "none; a closed incident is final"
-        raise conflict(
-            f"{incident.key} cannot move from {current} to {status}; allowed next: {options}"
-        )
-    reason = (reason or "").strip() or None
-    if rules.closes_from_triage(current, status):
-        if outcome not in rules.CLOSING_OUTCOMES:
-            raise invalid(
-                "closing from triage records an outcome",
-                [FieldError("outcome", f"use one of {', '.join(rules.CLOSING_OUTCOMES)}")],
-            )
-        if reason is None:
-            raise invalid(
-                "closing from triage needs a reason", [FieldError("reason", "a reason is required")]
-            )
-    elif outcome is not None:
-        raise conflict(
-            f"the outcome {outcome!r} can only be recorded when closing from triage; "
-            f"{incident.key} is in {current}"
-        )
-    if (current, status) in rules.RECURRENCE and reason is None:
-        raise invalid(
-            "going back needs a reason",
-            [FieldError("reason", "say what recurred")],
-        )
-    now = utcnow()
-    incident.status = status.value
-    stamp = _ENTERED_AT[status]
-    if getattr(incident, stamp) is None:
-        setattr(incident, stamp, now)
-    if status == IncidentStatus.closed:
-        incident.outcome = outcome
-        incident.closure_reason = reason
-    after: dict[str, Any] = {"status": status.value}
-    if outcome is not None:
-        after["outcome"] = outcome
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="status.changed",
-        before={"status": current.value},
-        after=after,
-        note=reason,
-    )
-    return incident
-
-
-# --- views ----------------------------------------------------------------------------------
-
-
-def _commander(participants: Iterable[Participant]) -> Participant | None:
-    return next(
-        (p for p in participants if p.active and p.role == ParticipantRole.commander.value), None
-    )
-
-
-def incident_summary(incident: Incident) -> IncidentSummary:
-    commander = _commander(incident.participants)
-    return IncidentSummary(
-        key=incident.key,
-        title=incident.title,
-        status=IncidentStatus(incident.status),
-        outcome=incident.outcome,
-        severity=Sev(incident.severity) if incident.severity else None,
-        severity_overridden=incident.severity_override is not None,
-        categories=list(incident.categories),
-        commander=commander.display_name if commander else None,
-        detected_at=incident.detected_at,
-        created_at=incident.created_at,
-        updated_at=incident.updated_at,
-    )
-
-
-def incident_view(db: Session, *, policy: Policy, key: str) -> IncidentDetail:
-    """Everything the incident page shows, in one shape for the API and the pages."""
-    incident = db.scalar(
-        select(Incident)
-        .where(Incident.key == key.upper())
-        .options(
-            selectinload(Incident.systems).selectinload(IncidentSystem.system),
-            selectinload(Incident.participants).selectinload(Participant.person),
-            selectinload(Incident.external_refs),
-            selectinload(Incident.claims).selectinload(Claim.evidence),
-        )
-        .execution_options(populate_existing=True)
-    )
-    if incident is None:
-        raise not_found(f"no incident {key!r}")
-    commander = _commander(incident.participants)
-    labels = {c.id: c.label for c in policy.taxonomy.categories}
-    return IncidentDetail.model_validate(
-        {
-            **{name: getattr(incident, name) for name in _DIRECT_FIELDS},
-            "allowed_transitions": allowed_transitions(incident),
-            "categories": [LabelledOut(id=c, label=labels.get(c, c)) for c in incident.categories],
-            "systems": [
-                AffectedSystemOut(
-                    system=link.system.slug,
-                    name=link.system.name,
-                    criticality=link.system.criticality,
-                    model_version=link.model_version,
-                    application_version=link.application_version,
-                )
-                for link in incident.systems
-            ],
-            "harm": [
-                HarmOut(
-                    dimension=d.id,
-                    label=d.label,
-                    level=incident.harm.get(d.id, {}).get("level"),
-                    note=incident.harm.get(d.id, {}).get("note", ""),
-                )
-                for d in policy.taxonomy.harm_dimensions
-            ],
-            "severity": _severity_view(policy, incident),
-            "commander": participant_view(commander) if commander else None,
-            "participants": [participant_view(p) for p in incident.participants],
-            "external_refs": [ExternalRefOut.model_validate(r) for r in incident.external_refs],
-            "claims": [claim_view(c) for c in incident.claims],
-            "suggested_actions": suggested_actions(policy, list(incident.categories)),
-        }
-    )
-
-
-_DIRECT_FIELDS = (
-    "key",
-    "title",
-    "summary",
-    "status",
-    "outcome",
-    "closure_reason",
-    "tags",
-    "what_happened",
-    "began_at",
-    "detected_at",
-    "affected_people",
-    "affected_people_basis",
-    "affected_decisions",
-    "affected_decisions_basis",
-    "continuing",
-    "acknowledged_at",
-    "contained_at",
-    "recovering_at",
-    "monitoring_at",
-    "closed_at",
-    "created_at",
-    "created_by",
-    "updated_at",
-)
-
-
-def _severity_view(policy: Policy, incident: Incident) -> SeverityOut:
-    effective = Sev(incident.severity) if incident.severity else None
-    rule = policy.severity.routing[effective] if effective else None
-    return SeverityOut(
-        level=effective,
-        computed=Sev(incident.computed_severity) if incident.computed_severity else None,
-        override=Sev(incident.severity_override) if incident.severity_override else None,
-        override_reason=incident.severity_override_reason,
-        override_by=incident.severity_override_by,
-        override_at=incident.severity_override_at,
-        factors=dict(incident.severity_factors),
-        assessment=(
-            SeverityAssessment.model_validate(incident.severity_assessment)
-            if incident.severity_assessment
-            else None
-        ),
-        route=rule.route if rule else None,
-        route_note=rule.note if rule else "",
-    )
 
 
 # --- small helpers --------------------------------------------------------------------------

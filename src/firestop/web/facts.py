@@ -26,8 +26,8 @@ from starlette.datastructures import FormData
 
 from firestop.errors import FieldError, conflict, invalid
 from firestop.incidents import records
-from firestop.incidents import service as incidents
 from firestop.incidents.schemas import IncidentDetail, IncidentPatch
+from firestop.incidents.views import incident_view
 from firestop.policy.schemas import Policy
 from firestop.policy.service import validation_errors
 
@@ -76,7 +76,7 @@ def facts_patch(db: Session, *, policy: Policy, key: str, form: FormData) -> Inc
     this comparison and the update.
     """
     records.locked(db, key)
-    current = _shown(incidents.incident_view(db, policy=policy, key=key))
+    current = _shown(incident_view(db, policy=policy, key=key))
     if _one(form, VERSION_FIELD) != _digest(current):
         raise conflict(STALE)
     errors: list[FieldError] = []

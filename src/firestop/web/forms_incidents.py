@@ -14,6 +14,8 @@ from firestop.deps import DB, CurrentPolicy
 from firestop.errors import FieldError, invalid
 from firestop.incidents import claims, people
 from firestop.incidents import service as incidents
+from firestop.incidents import severity as incident_severity
+from firestop.incidents import status as incident_status
 from firestop.incidents.models import ClaimKind, ClaimStatus, IncidentStatus, ParticipantRole
 from firestop.incidents.schemas import HarmIn
 from firestop.policy.schemas import Sev
@@ -84,7 +86,7 @@ def change_status(
     reason: Text = "",
     outcome: Annotated[str, Form(max_length=64)] = "",
 ) -> RedirectResponse:
-    incident = incidents.change_status(
+    incident = incident_status.change_status(
         db,
         key=key,
         actor=principal.actor,
@@ -106,7 +108,7 @@ def set_severity_factors(
         f.id: chosen.get(f.id) or None for f in policy.severity.factors if f.id in chosen
     }
     note = _field(form, "note").strip()
-    incident = incidents.set_severity_factors(
+    incident = incident_severity.set_severity_factors(
         db, policy=policy, key=key, actor=principal.actor, factors=factors, note=note or None
     )
     db.commit()
@@ -121,7 +123,7 @@ def override_severity(
     reason: Text = "",
     level: Annotated[Sev | None, Form()] = None,
 ) -> RedirectResponse:
-    incident = incidents.override_severity(
+    incident = incident_severity.override_severity(
         db, key=key, actor=principal.actor, level=level, reason=reason
     )
     db.commit()

@@ -11,6 +11,7 @@ from firestop.auth import Permission, Reader
 from firestop.deps import DB, CurrentPolicy
 from firestop.incidents import service as incidents
 from firestop.incidents.schemas import IncidentSummary
+from firestop.incidents.views import incident_summary
 from firestop.policy.schemas import Sev
 from firestop.signals import service as signals
 from firestop.signals.models import SignalStatus
@@ -55,8 +56,7 @@ def _count(found: int, limit: int) -> str:
 @router.get("/")
 def dashboard(request: Request, db: DB, policy: CurrentPolicy, principal: Reader) -> HTMLResponse:
     summaries = [
-        incidents.incident_summary(i)
-        for i in incidents.list_incidents(db, open_only=True, limit=LIST_LIMIT)
+        incident_summary(i) for i in incidents.list_incidents(db, open_only=True, limit=LIST_LIMIT)
     ]
     queue = signals.list_signals(db, status=SignalStatus.new, limit=QUEUE_LIMIT)
     groups = by_severity(summaries)

@@ -22,6 +22,7 @@ from firestop.incidents.models import (
     ParticipantRole,
 )
 from firestop.incidents.schemas import ClaimOut
+from firestop.incidents.views import incident_summary, incident_view
 from firestop.inventory import service as inventory
 from firestop.policy.schemas import Policy, Sev
 from firestop.web import facts
@@ -63,7 +64,7 @@ def incident_list(
         limit=PAGE_SIZE + 1,
         offset=offset,
     )
-    summaries = [incidents.incident_summary(i) for i in found[:PAGE_SIZE]]
+    summaries = [incident_summary(i) for i in found[:PAGE_SIZE]]
     filters = {
         "status": status.value if status else "",
         "severity": severity.value if severity else "",
@@ -115,7 +116,7 @@ def _needs_reason(current: IncidentStatus) -> set[str]:
 def incident_page(
     request: Request, key: str, db: DB, policy: CurrentPolicy, principal: Reader
 ) -> HTMLResponse:
-    detail = incidents.incident_view(db, policy=policy, key=key)
+    detail = incident_view(db, policy=policy, key=key)
     events = records.timeline(db, detail.key)
     can_write = principal.can(Permission.incident_write)
     return render(
