@@ -70,6 +70,23 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def take_write_lock(db: Session) -> None:
+    """Make a following ``SELECT … FOR UPDATE`` mean what it says on SQLite too.
+
+    SQLite ignores ``FOR UPDATE``, and its Python driver opens a transaction only at the first
+    write, so two requests could both read a row as "still open" and both act on it. Beginning
+    an IMMEDIATE transaction takes the database's single write lock before the read: a second
+    writer waits (up to the busy timeout) and then reads the first one's committed result.
+    PostgreSQL needs nothing here; its row locks do the job.
+    """
+    connection = db.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    raw = connection.connection.driver_connection
+    if raw is not None and not raw.in_transaction:
+        raw.execute("BEGIN IMMEDIATE")
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from pydantic import ValidationError
+
 
 def loc_path(parts: tuple[Any, ...] | list[Any]) -> str:
     """``("body", "systems", 2, "slug")`` → ``body.systems[2].slug``: a place a person can find."""
@@ -54,3 +56,15 @@ def conflict(detail: str) -> FirestopError:
 
 def forbidden(detail: str) -> FirestopError:
     return FirestopError(detail, [], 403, "Forbidden", "forbidden")
+
+
+def validation_errors(exc: ValidationError, *, prefix: str = "") -> list[FieldError]:
+    """Turn pydantic's errors into ``loc: msg`` pairs a person can act on."""
+    found = []
+    for err in exc.errors():
+        loc = loc_path(tuple(err["loc"]))
+        if prefix:
+            loc = f"{prefix}.{loc}" if loc else prefix
+        msg = err["msg"].removeprefix("Value error, ")
+        found.append(FieldError(loc or "(top level)", msg))
+    return found

@@ -92,6 +92,14 @@ def test_unknown_incident_is_a_problem(client: TestClient, auth: Auth) -> None:
             {"title": "x", "categories": ["integrity"], "began_at": "2026-01-01T00:00:00"},
             "began_at",
         ),
+        (
+            {"title": "x", "categories": ["integrity"], "began_at": "0001-01-01T00:00+05:00"},
+            "began_at",
+        ),
+        (
+            {"title": "x", "categories": ["integrity"], "detected_at": "9999-12-31T23:00-05:00"},
+            "detected_at",
+        ),
         ({"title": "x", "categories": ["integrity"], "colour": "red"}, "colour"),
         ({"title": "x" * 201, "categories": ["integrity"]}, "title"),
     ],
@@ -392,3 +400,23 @@ def test_external_references(client: TestClient, writer: dict[str, str]) -> None
     assert removed["external_refs"][0]["removed_at"] is not None
     readd = client.post(url, json={"system": "ServiceNow", "ticket": "INC0012345"}, headers=writer)
     assert readd.status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("patch", "loc"),
+    [
+        ({"affected_people": 2**40}, "affected_people"),
+        ({"affected_decisions": -1}, "affected_decisions"),
+        ({"began_at": "0001-01-01T00:00+05:00"}, "began_at"),
+    ],
+)
+def test_patch_refuses_values_the_database_cannot_hold(
+    client: TestClient, writer: dict[str, str], patch: dict[str, object], loc: str
+) -> None:
+    created = client.post(
+        "/api/v1/incidents", json={"title": "x", "categories": ["integrity"]}, headers=writer
+    )
+    key = created.json()["key"]
+    response = client.patch(f"/api/v1/incidents/{key}", json=patch, headers=writer)
+    assert response.status_code == 422, response.text
+    assert loc in {e["loc"].removeprefix("body.") for e in response.json()["errors"]}

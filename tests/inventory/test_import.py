@@ -267,3 +267,23 @@ def test_unsupported_media_types_are_415(
     form = client.post(f"{API}/import", files={"file": ("x.yaml", SMALL)}, headers=headers)
     assert form.status_code == 415
     assert "request body" in form.json()["detail"]
+
+
+def test_integers_too_long_to_read_are_refused_not_crashed(db: Session) -> None:
+    digits = "1" * 5000
+    assert list(_errors(db, f'{{"version": {digits}}}', "application/json")) == ["(file)"]
+    assert list(_errors(db, f"version: {digits}\n", "application/yaml")) == ["(file)"]
+
+
+def test_bom_fields_longer_than_the_inventory_takes_are_named(db: Session) -> None:
+    bom = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {
+            "component": {"type": "application", "name": "Long", "description": "d" * 30_000}
+        },
+        "components": [{"type": "machine-learning-model", "name": "m", "version": "1"}],
+    }
+    errors = _errors(db, json.dumps(bom), "application/vnd.cyclonedx+json")
+    assert list(errors) == ["system 'long'.description"]
+    assert service.list_systems(db) == []

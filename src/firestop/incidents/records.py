@@ -15,7 +15,7 @@ from pydantic_core import to_jsonable_python
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from firestop.db import utcnow
+from firestop.db import take_write_lock, utcnow
 from firestop.errors import FieldError, invalid, not_found
 from firestop.incidents.models import Incident, TimelineEvent
 
@@ -31,6 +31,7 @@ def get_incident(db: Session, key: str) -> Incident:
 
 def locked(db: Session, key: str) -> Incident:
     """The incident, its row locked until the transaction ends, its state fresh."""
+    take_write_lock(db)
     incident = db.scalar(
         select(Incident)
         .where(Incident.key == key.upper())

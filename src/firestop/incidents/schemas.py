@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from firestop.incidents.models import (
     ClaimKind,
@@ -22,7 +22,22 @@ Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, ma
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 Version = Annotated[str, StringConstraints(max_length=200)]
-Count = Annotated[int, Field(ge=0, le=10**12)]
+# Stored in a 32-bit column on both databases.
+
+
+def _plausible_moment(value: datetime) -> datetime:
+    """An AI incident happens between 1970 and 2200; anything else is a typing mistake."""
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("the time is out of range") from None
+    if not 1970 <= moment.year <= 2200:
+        raise ValueError("use a time between 1970 and 2200")
+    return moment
+
+
+Moment = Annotated[AwareDatetime, AfterValidator(_plausible_moment)]
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class In(BaseModel):
@@ -45,8 +60,8 @@ class IncidentCreate(In):
         default=None, max_length=50, description="default: the categories' default tags"
     )
     what_happened: str = Field(default="", max_length=20_000)
-    began_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = Field(default=None, description="default: now")
+    began_at: Moment | None = None
+    detected_at: Moment | None = Field(default=None, description="default: now")
     continuing: Continuing = Continuing.unknown
     systems: list[SystemVersion] = Field(default_factory=list, max_length=50)
     factors: dict[Slug, Slug] = Field(default_factory=dict, max_length=30)
@@ -60,8 +75,8 @@ class IncidentPatch(In):
     categories: list[Slug] | None = Field(default=None, min_length=1, max_length=20)
     tags: list[Slug] | None = Field(default=None, max_length=50)
     what_happened: str | None = Field(default=None, max_length=20_000)
-    began_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
+    began_at: Moment | None = None
+    detected_at: Moment | None = None
     affected_people: Count | None = None
     affected_people_basis: CountBasis | None = None
     affected_decisions: Count | None = None

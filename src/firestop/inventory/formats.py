@@ -107,6 +107,8 @@ def _parse_json(text: str) -> Parsed:
             "the file is not valid JSON",
             [FieldError(f"line {exc.lineno}, column {exc.colno}", exc.msg)],
         ) from exc
+    except ValueError as exc:  # e.g. an integer past Python's 4,300-digit conversion limit
+        raise invalid("the file is not valid JSON", [FieldError("(file)", str(exc))]) from exc
     return Parsed(data, "json")
 
 
@@ -135,7 +137,8 @@ def _parse_yaml(text: str) -> Parsed:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         problem = " ".join(p for p in (exc.context, exc.problem) if p) or str(exc)
         raise invalid("the file is not valid YAML", [FieldError(where, problem)]) from exc
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
+        # ValueError: an integer past Python's 4,300-digit conversion limit, for one.
         raise invalid("the file is not valid YAML", [FieldError("(file)", str(exc))]) from exc
     finally:
         loader.dispose()

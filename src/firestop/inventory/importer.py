@@ -12,9 +12,10 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from firestop.errors import FieldError, invalid
+from firestop.errors import FieldError, invalid, validation_errors
 from firestop.inventory.authority import (
     assignment_problems,
     find_assignment,
@@ -302,6 +303,7 @@ def _import_bom(db: Session, bom: Bom) -> ImportResult:
     result.warnings += bom.warnings
     planned: list[tuple[SystemIn, System | None]] = []
     targets: set[int] = set()
+    errors: list[FieldError] = []
     for described in bom.systems:
         existing = _bom_match(db, described)
         if existing is not None:
@@ -316,7 +318,14 @@ def _import_bom(db: Session, bom: Bom) -> ImportResult:
                 f"system {described.slug!r} is new: it was given criticality "
                 f"{BOM_CRITICALITY.value!r} and no owner until someone reviews it"
             )
-        planned.append((_bom_entry(described, existing), existing))
+        try:
+            planned.append((_bom_entry(described, existing), existing))
+        except ValidationError as exc:
+            # Fields the BOM carries beyond what the inventory accepts (a 30,000-character
+            # description, hundreds of models): name them rather than fail the request.
+            errors += validation_errors(exc, prefix=f"system {described.slug!r}")
+    if errors:
+        raise invalid("the BOM cannot be stored as inventory; nothing was imported", errors)
     for entry, existing in planned:
         _count(result.systems, save_system(db, entry=entry, existing=existing)[1])
     db.flush()

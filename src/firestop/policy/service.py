@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from firestop.errors import FieldError, FirestopError, invalid, loc_path
+from firestop.errors import FieldError, FirestopError, invalid, validation_errors
 from firestop.policy.schemas import Action, Policy, Route, Sev
 
 SECTIONS = ("version", "taxonomy", "severity", "actions")
@@ -21,18 +21,6 @@ SECTIONS = ("version", "taxonomy", "severity", "actions")
 
 class PolicyError(FirestopError):
     """A policy file that cannot be used; ``errors`` names every bad place."""
-
-
-def validation_errors(exc: ValidationError, *, prefix: str = "") -> list[FieldError]:
-    """Turn pydantic's errors into ``loc: msg`` pairs a person can act on."""
-    found = []
-    for err in exc.errors():
-        loc = loc_path(tuple(err["loc"]))
-        if prefix:
-            loc = f"{prefix}.{loc}" if loc else prefix
-        msg = err["msg"].removeprefix("Value error, ")
-        found.append(FieldError(loc or "(top level)", msg))
-    return found
 
 
 def default_document() -> dict[str, Any]:

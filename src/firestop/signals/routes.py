@@ -8,9 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from pydantic import AwareDatetime, ValidationError
 
 from firestop.auth import MaybePrincipal, Permission, Reader, Triager
-from firestop.deps import DB, AppSettings, CurrentPolicy
-from firestop.errors import FirestopError, invalid
-from firestop.policy.service import validation_errors
+from firestop.deps import DB, AppSettings, CurrentPolicy, RowId
+from firestop.errors import FirestopError, invalid, validation_errors
 from firestop.ratelimit import SlidingWindowLimiter, client_address
 from firestop.signals import service
 from firestop.signals.models import SignalSource, SignalStatus
@@ -153,14 +152,14 @@ def list_signals(
 
 
 @router.get("/signals/{signal_id}", response_model=SignalDetail)
-def get_signal(signal_id: int, db: DB, principal: Reader) -> SignalDetail:
+def get_signal(signal_id: RowId, db: DB, principal: Reader) -> SignalDetail:
     signal = service.get_signal(db, signal_id)
     return service.signal_detail(signal, with_contact=principal.can(Permission.triage))
 
 
 @router.post("/signals/{signal_id}/accept", response_model=SignalOut)
 def accept_signal(
-    signal_id: int, body: AcceptIn, db: DB, policy: CurrentPolicy, principal: Triager
+    signal_id: RowId, body: AcceptIn, db: DB, policy: CurrentPolicy, principal: Triager
 ) -> SignalOut:
     """Accept into an existing incident (``incident``) or open a new one from the signal."""
     signal = service.accept_signal(
@@ -179,7 +178,7 @@ def accept_signal(
 
 
 @router.post("/signals/{signal_id}/near-miss", response_model=SignalOut)
-def mark_near_miss(signal_id: int, body: DecisionIn, db: DB, principal: Triager) -> SignalOut:
+def mark_near_miss(signal_id: RowId, body: DecisionIn, db: DB, principal: Triager) -> SignalOut:
     signal = service.mark_near_miss(
         db, signal_id=signal_id, actor=principal.actor, reason=body.reason
     )
@@ -188,7 +187,7 @@ def mark_near_miss(signal_id: int, body: DecisionIn, db: DB, principal: Triager)
 
 
 @router.post("/signals/{signal_id}/dismiss", response_model=SignalOut)
-def dismiss_signal(signal_id: int, body: DecisionIn, db: DB, principal: Triager) -> SignalOut:
+def dismiss_signal(signal_id: RowId, body: DecisionIn, db: DB, principal: Triager) -> SignalOut:
     signal = service.dismiss_signal(
         db, signal_id=signal_id, actor=principal.actor, reason=body.reason
     )

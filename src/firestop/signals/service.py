@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from firestop.db import utcnow
+from firestop.db import take_write_lock, utcnow
 from firestop.errors import FieldError, conflict, invalid, not_found
 from firestop.incidents import records
 from firestop.incidents import service as incidents
@@ -239,6 +239,7 @@ def get_signal(db: Session, signal_id: int) -> Signal:
 
 def _undecided(db: Session, signal_id: int) -> Signal:
     """The signal, row locked, provided it still waits for a decision."""
+    take_write_lock(db)
     signal = db.scalar(
         select(Signal)
         .where(Signal.id == signal_id)
@@ -288,7 +289,7 @@ def accept_signal(
                 "accept into an existing incident or a new one, not both",
                 [FieldError("incident", "leave out title, categories and factors")],
             )
-        incident = records.get_incident(db, incident_key)
+        incident = records.locked(db, incident_key)
         if not incident.is_open:
             raise conflict(f"{incident.key} is closed; open a new incident instead")
     else:

@@ -24,12 +24,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from firestop.errors import FieldError, conflict, invalid
+from firestop.errors import FieldError, conflict, invalid, validation_errors
 from firestop.incidents import records
 from firestop.incidents.schemas import IncidentDetail, IncidentPatch
 from firestop.incidents.views import incident_view
 from firestop.policy.schemas import Policy
-from firestop.policy.service import validation_errors
 
 FACTS = (
     "title",
