@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
 
 from firestop.config import Settings
@@ -37,3 +37,7 @@ def get_policy(request: Request) -> Policy:
 DB = Annotated[Session, Depends(get_db)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 CurrentPolicy = Annotated["Policy", Depends(get_policy)]
+
+# Row ids in URL paths are database integers; anything outside that range names nothing and
+# is refused with a 422 before it reaches the database (where it would overflow).
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]

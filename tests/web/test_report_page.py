@@ -67,9 +67,10 @@ def test_too_many_reports_ask_the_reporter_to_wait(page: Page, app: FastAPI) -> 
         page.goto("/report")
         page.get_by_label("What happened?").fill(f"attempt {attempt}")
         page.get_by_role("button", name="Send report").click()
-    expect(page.get_by_role("heading", name="Too many requests (429)")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("wait")
     expect(page.get_by_role("alert")).to_contain_text("seconds and send it again")
+    # The refused report is kept in the form, to send once the wait is over.
+    expect(page.get_by_label("What happened?")).to_have_value("attempt 1")
 
 
 def test_the_page_and_the_api_share_one_limiter(app: FastAPI, client: TestClient) -> None:
@@ -78,6 +79,56 @@ def test_the_page_and_the_api_share_one_limiter(app: FastAPI, client: TestClient
     refused = _send(client, "via the page")
     assert getattr(refused, "status_code", None) == 429
     assert refused.headers["retry-after"]  # type: ignore[attr-defined]
+
+
+def test_a_rate_limited_report_is_returned_in_the_form(app: FastAPI, client: TestClient) -> None:
+    app.state.report_limiter = SlidingWindowLimiter(1, 60.0)
+    assert getattr(_send(client, "the first one"), "status_code", None) == 201
+    refused = _send(client, "Bot leaked <my> address", system="chat-1", contact="me@x.test")
+    assert getattr(refused, "status_code", None) == 429
+    assert refused.headers["retry-after"]  # type: ignore[attr-defined]
+    page = getattr(refused, "text", "")
+    assert "Too many reports from this address" in page
+    assert ">Bot leaked &lt;my&gt; address</textarea>" in page
+    assert 'value="chat-1"' in page
+    assert 'value="me@x.test"' in page
+    # The returned form carries a usable token: it can be sent again once the wait is over.
+    app.state.report_limiter = SlidingWindowLimiter(5, 60.0)
+    again = client.post(
+        "/report",
+        data={"text": "Bot leaked <my> address", "csrf_token": csrf_from(page)},
+        follow_redirects=False,
+    )
+    assert again.status_code == 201
+
+
+def test_a_report_with_an_expired_form_is_returned_in_the_form(client: TestClient) -> None:
+    client.get("/report")
+    client.cookies.clear()  # the form's cookie is gone, as after clearing cookies
+    refused = client.post(
+        "/report",
+        data={
+            "text": "The assistant\r\nquoted a stranger's order",
+            "interaction_ref": "chat-42",
+            "csrf_token": "stale-token",
+        },
+        follow_redirects=False,
+    )
+    assert refused.status_code == 403
+    assert "text/html" in refused.headers["content-type"]
+    assert "This form had expired" in refused.text
+    assert ">The assistant\nquoted a stranger&#39;s order</textarea>" in refused.text
+    assert 'value="chat-42"' in refused.text
+    # A fresh token and cookie come with it, so sending it again works.
+    again = client.post(
+        "/report",
+        data={
+            "text": "The assistant quoted a stranger's order",
+            "csrf_token": csrf_from(refused.text),
+        },
+        follow_redirects=False,
+    )
+    assert again.status_code == 201
 
 
 def test_a_help_desk_is_not_rate_limited(

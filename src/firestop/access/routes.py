@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, status
 from firestop.access import service
 from firestop.access.schemas import Me, TokenCreated, TokenIn, TokenOut, UserIn, UserOut
 from firestop.auth import Admin, Principal, current_principal
-from firestop.deps import DB
+from firestop.deps import DB, RowId
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 
@@ -62,7 +62,7 @@ def create_token(body: TokenIn, db: DB, principal: Admin) -> TokenCreated:
 
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenOut)
-def revoke_token(token_id: int, db: DB, _: Admin) -> TokenOut:
+def revoke_token(token_id: RowId, db: DB, _: Admin) -> TokenOut:
     token = service.revoke_token(db, token_id=token_id)
     db.commit()
     return TokenOut.model_validate(token)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from firestop.auth import ClaimWriter, IncidentWriter, Reader
-from firestop.deps import DB, CurrentPolicy
+from firestop.deps import DB, CurrentPolicy, RowId
 from firestop.incidents import claims, people, records, service, views
 from firestop.incidents import severity as incident_severity
 from firestop.incidents import status as incident_status
@@ -160,7 +160,7 @@ def add_participant(
 @router.post("/{key}/participants/{participant_id}/remove", response_model=IncidentDetail)
 def remove_participant(
     key: str,
-    participant_id: int,
+    participant_id: RowId,
     body: RemovalIn,
     db: DB,
     policy: CurrentPolicy,
@@ -186,7 +186,7 @@ def add_external_ref(
 
 @router.post("/{key}/external-refs/{ref_id}/remove", response_model=IncidentDetail)
 def remove_external_ref(
-    key: str, ref_id: int, db: DB, policy: CurrentPolicy, principal: IncidentWriter
+    key: str, ref_id: RowId, db: DB, policy: CurrentPolicy, principal: IncidentWriter
 ) -> IncidentDetail:
     people.remove_external_ref(db, key=key, actor=principal.actor, ref_id=ref_id)
     db.commit()
@@ -213,7 +213,7 @@ def add_claim(
 
 @router.post("/{key}/claims/{claim_id}/status", response_model=ClaimOut)
 def change_claim_status(
-    key: str, claim_id: int, body: ClaimStatusIn, db: DB, principal: ClaimWriter
+    key: str, claim_id: RowId, body: ClaimStatusIn, db: DB, principal: ClaimWriter
 ) -> ClaimOut:
     """Move a claim. Confirming needs evidence and a named confirmer (default: the user)."""
     default_confirmer = principal.name if principal.kind == "user" else None
@@ -232,7 +232,7 @@ def change_claim_status(
 
 @router.post("/{key}/claims/{claim_id}/evidence", response_model=EvidenceOut, status_code=201)
 def add_evidence(
-    key: str, claim_id: int, body: EvidenceIn, db: DB, principal: ClaimWriter
+    key: str, claim_id: RowId, body: EvidenceIn, db: DB, principal: ClaimWriter
 ) -> EvidenceOut:
     evidence = claims.add_evidence(
         db, key=key, claim_id=claim_id, actor=principal.actor, ref=body.ref, note=body.note

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from firestop.auth import InventoryWriter, Reader
-from firestop.deps import DB, AppSettings, CurrentPolicy
+from firestop.deps import DB, AppSettings, CurrentPolicy, RowId
 from firestop.errors import FirestopError, not_found
 from firestop.inventory import service
 from firestop.inventory.authority import assignment_out, rule_out
@@ -276,7 +276,7 @@ def list_assignments(
 
 
 @router.get("/assignments/{assignment_id}", response_model=AssignmentOut)
-def get_assignment(assignment_id: int, db: DB, _: Reader) -> AssignmentOut:
+def get_assignment(assignment_id: RowId, db: DB, _: Reader) -> AssignmentOut:
     return assignment_out(service.get_assignment(db, assignment_id))
 
 
@@ -289,7 +289,7 @@ def create_assignment(body: AssignmentIn, db: DB, _: InventoryWriter) -> Assignm
 
 @router.put("/assignments/{assignment_id}", response_model=AssignmentOut)
 def update_assignment(
-    assignment_id: int, body: AssignmentIn, db: DB, _: InventoryWriter
+    assignment_id: RowId, body: AssignmentIn, db: DB, _: InventoryWriter
 ) -> AssignmentOut:
     assignment = service.update_assignment(db, assignment_id=assignment_id, entry=body)
     db.commit()
@@ -299,7 +299,7 @@ def update_assignment(
 @router.delete(
     "/assignments/{assignment_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
-def delete_assignment(assignment_id: int, db: DB, _: InventoryWriter) -> Response:
+def delete_assignment(assignment_id: RowId, db: DB, _: InventoryWriter) -> Response:
     service.delete_assignment(db, assignment_id=assignment_id)
     db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -316,7 +316,7 @@ def list_rules(
 
 
 @router.get("/authority/{rule_id}", response_model=AuthorityRuleOut)
-def get_rule(rule_id: int, db: DB, _: Reader) -> AuthorityRuleOut:
+def get_rule(rule_id: RowId, db: DB, _: Reader) -> AuthorityRuleOut:
     return rule_out(service.get_rule(db, rule_id))
 
 
@@ -331,7 +331,7 @@ def create_rule(
 
 @router.put("/authority/{rule_id}", response_model=AuthorityRuleOut)
 def update_rule(
-    rule_id: int, body: AuthorityRuleIn, db: DB, policy: CurrentPolicy, _: InventoryWriter
+    rule_id: RowId, body: AuthorityRuleIn, db: DB, policy: CurrentPolicy, _: InventoryWriter
 ) -> AuthorityRuleOut:
     rule = service.update_rule(db, rule_id=rule_id, entry=body, policy=policy)
     db.commit()
@@ -341,7 +341,7 @@ def update_rule(
 @router.delete(
     "/authority/{rule_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response
 )
-def delete_rule(rule_id: int, db: DB, _: InventoryWriter) -> Response:
+def delete_rule(rule_id: RowId, db: DB, _: InventoryWriter) -> Response:
     service.delete_rule(db, rule_id=rule_id)
     db.commit()
     return Response(status_code=status.HTTP_204_NO_CONTENT)

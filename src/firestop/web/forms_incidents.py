@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from firestop.auth import ClaimWriter, IncidentWriter
-from firestop.deps import DB, CurrentPolicy
+from firestop.deps import DB, CurrentPolicy, RowId
 from firestop.errors import FieldError, invalid
 from firestop.incidents import claims, people
 from firestop.incidents import service as incidents
@@ -172,7 +172,7 @@ def add_claim(
 @router.post("/incidents/{key}/claims/{claim_id}")
 def update_claim(
     key: str,
-    claim_id: int,
+    claim_id: RowId,
     db: DB,
     principal: ClaimWriter,
     status: Annotated[ClaimStatus | None, Form()] = None,
@@ -237,7 +237,7 @@ def add_participant(
 
 @router.post("/incidents/{key}/participants/{participant_id}/remove")
 def remove_participant(
-    key: str, participant_id: int, db: DB, principal: IncidentWriter, reason: Text = ""
+    key: str, participant_id: RowId, db: DB, principal: IncidentWriter, reason: Text = ""
 ) -> RedirectResponse:
     people.remove_participant(
         db, key=key, actor=principal.actor, participant_id=participant_id, reason=reason
@@ -265,7 +265,7 @@ def add_external_ref(
 
 @router.post("/incidents/{key}/external-refs/{ref_id}/remove")
 def remove_external_ref(
-    key: str, ref_id: int, db: DB, principal: IncidentWriter
+    key: str, ref_id: RowId, db: DB, principal: IncidentWriter
 ) -> RedirectResponse:
     people.remove_external_ref(db, key=key, actor=principal.actor, ref_id=ref_id)
     db.commit()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, HTTPException, Request, Response, status
+from fastapi import APIRouter, Form, Request, Response, status
 from fastapi.responses import HTMLResponse
 
 from firestop.auth import MaybePrincipal, Permission, Principal
 from firestop.config import Settings
 from firestop.deps import DB, AppSettings
+from firestop.errors import FirestopError
 from firestop.ratelimit import SlidingWindowLimiter, client_address
 from firestop.signals import service as signals
 from firestop.signals.models import ReportChannel
@@ -38,6 +39,7 @@ def _form_page(
     fields: dict[str, str] | None = None,
     error: str | None = None,
     status_code: int = 200,
+    headers: dict[str, str] | None = None,
 ) -> Response:
     token = principal.csrf_token if principal is not None else form_token(request)
     response = render(
@@ -45,6 +47,7 @@ def _form_page(
         "report.html",
         principal=principal,
         status_code=status_code,
+        headers=headers,
         csrf_token=token,
         fields=fields or {"text": "", "system": "", "interaction_ref": "", "contact": ""},
         error=error,
@@ -60,19 +63,16 @@ def report_form(request: Request, settings: AppSettings, principal: MaybePrincip
     return _form_page(request, settings, principal)
 
 
-def _rate_limit(request: Request, principal: Principal | None) -> None:
-    """Anyone who may report on others' behalf (a help desk) is not limited, as in the API."""
+def _retry_after(request: Request, principal: Principal | None) -> int | None:
+    """Seconds to wait when this address is over the limit, else None.
+
+    Anyone who may report on others' behalf (a help desk) is not limited, as in the API.
+    """
     if principal is not None and principal.can(Permission.report):
-        return
+        return None
     limiter: SlidingWindowLimiter = request.app.state.report_limiter
     decision = limiter.hit(client_address(request))
-    if not decision.allowed:
-        raise HTTPException(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many reports from this address; wait {decision.retry_after} seconds "
-            "and send it again",
-            headers={"Retry-After": str(decision.retry_after)},
-        )
+    return None if decision.allowed else decision.retry_after
 
 
 @router.post("/report")
@@ -87,10 +87,6 @@ def submit_report(
     contact: Annotated[str, Form(max_length=_FIELD_MAX)] = "",
     csrf_token: Annotated[str, Form(max_length=200)] = "",
 ) -> Response:
-    if principal is None:
-        # A signed-in browser's token was checked with its session; others double-submit.
-        check_form_token(request, csrf_token)
-    _rate_limit(request, principal)
     text = text.replace("\r\n", "\n")
     fields = {
         "text": text,
@@ -99,9 +95,36 @@ def submit_report(
         "contact": contact,
     }
 
-    def again(error: str, status_code: int) -> Response:
+    def again(error: str, status_code: int, headers: dict[str, str] | None = None) -> Response:
         return _form_page(
-            request, settings, principal, fields=fields, error=error, status_code=status_code
+            request,
+            settings,
+            principal,
+            fields=fields,
+            error=error,
+            status_code=status_code,
+            headers=headers,
+        )
+
+    if principal is None:
+        # A signed-in browser's token was checked with its session; others double-submit.
+        # A refused token (cookies cleared, page left open too long) returns the form with
+        # what was typed and a fresh token, so the report is not lost.
+        try:
+            check_form_token(request, csrf_token)
+        except FirestopError:
+            return again(
+                "This form had expired or did not come from this site, so your report was "
+                "not sent. Your text is kept below: please check it and send it again.",
+                status.HTTP_403_FORBIDDEN,
+            )
+    retry_after = _retry_after(request, principal)
+    if retry_after is not None:
+        return again(
+            f"Too many reports from this address; wait {retry_after} seconds and send it "
+            "again. Your text is kept below.",
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            {"Retry-After": str(retry_after)},
         )
 
     size = len(text.encode("utf-8", "surrogatepass"))

@@ -6,13 +6,11 @@ the queue's decision forms while the signal waits.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from firestop.auth import Permission, Reader
-from firestop.deps import DB, CurrentPolicy
+from firestop.deps import DB, CurrentPolicy, RowId
 from firestop.incidents import service as incidents
 from firestop.signals import service as signals
 from firestop.signals.models import SignalStatus
@@ -21,13 +19,10 @@ from firestop.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
-# Signal ids are database integers; larger numbers name nothing.
-SignalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
-
 
 @router.get("/signals/{signal_id}")
 def signal_page(
-    request: Request, signal_id: SignalId, db: DB, policy: CurrentPolicy, principal: Reader
+    request: Request, signal_id: RowId, db: DB, policy: CurrentPolicy, principal: Reader
 ) -> HTMLResponse:
     signal = signals.get_signal(db, signal_id)
     can_triage = principal.can(Permission.triage)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form
 from fastapi.responses import RedirectResponse
 
 from firestop.auth import Triager
-from firestop.deps import DB, CurrentPolicy
+from firestop.deps import DB, CurrentPolicy, RowId
 from firestop.signals import service as signals
 
 router = APIRouter(include_in_schema=False)
@@ -25,7 +25,7 @@ def _after_decision(signal_id: int, return_to: str, done: str) -> RedirectRespon
 
 @router.post("/signals/{signal_id}/accept")
 def accept(
-    signal_id: int,
+    signal_id: RowId,
     db: DB,
     policy: CurrentPolicy,
     principal: Triager,
@@ -62,7 +62,7 @@ def accept(
 
 @router.post("/signals/{signal_id}/near-miss")
 def near_miss(
-    signal_id: int, db: DB, principal: Triager, reason: Reason = "", return_to: ReturnTo = "queue"
+    signal_id: RowId, db: DB, principal: Triager, reason: Reason = "", return_to: ReturnTo = "queue"
 ) -> RedirectResponse:
     signals.mark_near_miss(db, signal_id=signal_id, actor=principal.actor, reason=reason)
     db.commit()
@@ -71,7 +71,7 @@ def near_miss(
 
 @router.post("/signals/{signal_id}/dismiss")
 def dismiss(
-    signal_id: int, db: DB, principal: Triager, reason: Reason = "", return_to: ReturnTo = "queue"
+    signal_id: RowId, db: DB, principal: Triager, reason: Reason = "", return_to: ReturnTo = "queue"
 ) -> RedirectResponse:
     signals.dismiss_signal(db, signal_id=signal_id, actor=principal.actor, reason=reason)
     db.commit()
