@@ -67,7 +67,7 @@ def test_policy_check_reports_each_error(tmp_path: Path, settings: Settings) -> 
     code, _, err = run(settings, "policy", "check", str(bad))
     assert code == 1
     assert "severity.factors[2].levels[0].points" in err
-    assert "2 error(s)" in err or "error(s)" in err
+    assert "error(s)" in err
 
 
 def test_db_upgrade_on_fresh_data_dir(tmp_path: Path) -> None:

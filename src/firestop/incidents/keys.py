@@ -9,15 +9,11 @@ The unique constraints on the key and on (year, number) back this up.
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from firestop.incidents.models import IncidentCounter
-
-KEY_PATTERN = re.compile(r"AI-(\d{4})-(\d{4,})")
 
 
 def format_key(year: int, number: int) -> str:

@@ -29,7 +29,6 @@ from firestop.inventory.authority import (
 from firestop.inventory.entries import (
     Known,
     every,
-    find,
     get,
     person_entry,
     person_problems,
@@ -114,10 +113,6 @@ def _still_used(label: str, uses: list[str]) -> None:
 
 def list_systems(db: Session) -> list[System]:
     return every(db, System)
-
-
-def find_system(db: Session, slug: str) -> System | None:
-    return find(db, System, slug)
 
 
 def get_system(db: Session, slug: str) -> System:
