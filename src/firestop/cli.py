@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,8 +31,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(user_app, name="user")
 app.add_typer(policy_app, name="policy")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True, markup=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 class State:
@@ -60,9 +61,9 @@ def settings() -> Settings:
 
 
 def fail(message: str, errors: list[str] | None = None) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True, soft_wrap=True)
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
     for line in errors or []:
-        err.print(f"  - {line}", markup=False, soft_wrap=True)
+        err.print(f"  - {line}")
     return typer.Exit(code=1)
 
 

@@ -99,3 +99,20 @@ def test_missing_file_and_size_limit(tmp_path: Path, settings: Settings) -> None
     )
     assert result.exit_code == 1
     assert "an import may be 50 bytes" in result.stderr
+
+
+def test_long_paths_are_not_wrapped_in_the_output(tmp_path: Path, settings: Settings) -> None:
+    deep = tmp_path / ("a-rather-long-directory-name-" * 4) / "inventory.yaml"
+    deep.parent.mkdir(parents=True)
+    deep.write_text(SMALL)
+    code, out, err = run(settings, "inventory", "import", str(deep))
+    assert code == 0, err
+    assert f"imported {deep} (Firestop)" in out.splitlines()[0]
+
+
+def test_markup_in_a_file_name_is_printed_literally(tmp_path: Path, settings: Settings) -> None:
+    bad = tmp_path / "[red]oops[bold].yaml"
+    bad.write_text("systems: [{slug: 'Not A Slug'}]\n")
+    code, _, err = run(settings, "inventory", "import", str(bad))
+    assert code == 1
+    assert "[red]oops[bold].yaml" in err
