@@ -2,6 +2,7 @@
 # Starts a throwaway PostgreSQL 15 cluster for the test suite and prints its URL.
 #   scripts/test-db.sh start DIR   -> initdb into DIR, start on a free port, print the URL
 #   scripts/test-db.sh stop DIR    -> stop the cluster and remove DIR
+# FIRESTOP_PG_DURABLE=1 keeps fsync and synchronous commit on (for benchmarks).
 # The server never runs as root: as root it runs as the `postgres` user.
 set -euo pipefail
 
@@ -36,8 +37,11 @@ case "$cmd" in
     as_owner "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
     port=$(free_port)
+    # Tests trade durability for speed; benchmarks (FIRESTOP_PG_DURABLE=1) keep every default.
+    fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${FIRESTOP_PG_DURABLE:-0}" = 1 ]; then fast=""; fi
     as_owner "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 start \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $fast -c max_connections=200" \
       >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     echo "postgresql://postgres@127.0.0.1:$port/postgres"
     ;;

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -12,9 +16,13 @@ from firestop.access.routes import router as access_router
 from firestop.auth import Reader
 from firestop.config import Settings, get_settings
 from firestop.db import make_engine, make_sessionmaker
-from firestop.deps import DB
+from firestop.deps import DB, ensure_pipeline
+from firestop.detect.routes import router as detect_router
 from firestop.incidents.routes import router as incidents_router
 from firestop.inventory.routes import router as inventory_router
+from firestop.ledger import maintenance
+from firestop.ledger.routes import otlp_router
+from firestop.ledger.routes import router as ledger_router
 from firestop.policy.routes import router as policy_router
 from firestop.policy.service import load_policy
 from firestop.ratelimit import SlidingWindowLimiter
@@ -22,9 +30,25 @@ from firestop.signals.routes import router as signals_router
 from firestop.web.routes import install as install_web
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    # Compile the detectors' patterns now rather than in the first ingest request.
+    threading.Thread(target=ensure_pipeline, args=(app,), daemon=True).start()
+    task = None
+    if settings.maintenance_interval > 0:
+        task = asyncio.create_task(
+            maintenance.loop(app.state.sessionmaker, settings.maintenance_interval, 60.0)
+        )
+    yield
+    if task is not None:
+        task.cancel()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(
+        lifespan=lifespan,
         title="Firestop",
         version=__version__,
         description="Incident response for AI systems.",
@@ -39,6 +63,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.policy = load_policy(settings.policy)
+    # Compiled detector patterns and cached system configs, shared by every ingest request;
+    # built at the first request that needs them.
+    app.state.pipeline = None
     # One limiter for every way in to public intake (the API and the /report page).
     app.state.report_limiter = SlidingWindowLimiter(settings.report_rate_per_minute, 60.0)
     # Password guessing is slowed per client address, on top of argon2's cost.
@@ -51,6 +78,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         inventory_router,
         signals_router,
         incidents_router,
+        ledger_router,
+        otlp_router,
+        detect_router,
     ):
         app.include_router(router)
     install_web(app)
@@ -62,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["health"])
     def health(db: DB) -> dict[str, str]:
         db.execute(text("SELECT 1"))
-        return {"status": "ok", "version": __version__}
+        # Ingest waits while the detectors' patterns compile (seconds, on a first start).
+        detectors = "ready" if app.state.pipeline is not None else "starting"
+        return {"status": "ok", "version": __version__, "detectors": detectors}
 
     return app

@@ -32,6 +32,8 @@ class Permission(StrEnum):
     inventory_write = "inventory:write"  # change the AI inventory
     admin = "admin"  # users and tokens
     report = "report"  # submit reports on behalf of others (help desk)
+    ingest = "ingest"  # send interactions, metrics and alerts (applications, collectors)
+    content_read = "content:read"  # read prompts and outputs in the ledger (each read recorded)
 
 
 _ALL = frozenset(Permission)
@@ -40,13 +42,15 @@ _SPECIALIST = _READER | {Permission.claim_write}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: _ALL,
-    Role.responder: _SPECIALIST | {Permission.triage, Permission.incident_write, Permission.report},
-    Role.legal: _SPECIALIST,
-    Role.privacy: _SPECIALIST,
+    Role.responder: _SPECIALIST
+    | {Permission.triage, Permission.incident_write, Permission.report, Permission.content_read},
+    Role.legal: _SPECIALIST | {Permission.content_read},
+    Role.privacy: _SPECIALIST | {Permission.content_read},
     Role.risk: _SPECIALIST | {Permission.inventory_write},
     Role.comms: _READER,
     Role.viewer: _READER,
     Role.reporter: frozenset({Permission.report}),
+    Role.telemetry: frozenset({Permission.ingest, Permission.report}),
 }
 
 
@@ -143,5 +147,7 @@ Triager = Annotated[Principal, Depends(require(Permission.triage))]
 IncidentWriter = Annotated[Principal, Depends(require(Permission.incident_write))]
 ClaimWriter = Annotated[Principal, Depends(require(Permission.claim_write))]
 InventoryWriter = Annotated[Principal, Depends(require(Permission.inventory_write))]
+Ingester = Annotated[Principal, Depends(require(Permission.ingest))]
+ContentReader = Annotated[Principal, Depends(require(Permission.content_read))]
 Admin = Annotated[Principal, Depends(require(Permission.admin))]
 MaybePrincipal = Annotated[Principal | None, Depends(optional_principal)]

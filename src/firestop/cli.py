@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -171,6 +172,9 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
     demo: Annotated[bool, typer.Option(help="Load the demo organisation on first start")] = False,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Server processes (one per core for heavy ingest)")
+    ] = 1,
 ) -> None:
     """Run the web interface and API."""
     import uvicorn
@@ -197,14 +201,36 @@ def serve(
         application = create_app(s)
     except FirestopError as exc:
         raise fail(exc.detail, [f"{e.loc}: {e.msg}" for e in exc.errors]) from exc
-    uvicorn.run(application, host=bind_host, port=bind_port, log_level="info", proxy_headers=False)
+    if workers == 1:
+        uvicorn.run(
+            application, host=bind_host, port=bind_port, log_level="info", proxy_headers=False
+        )
+        return
+    application.state.engine.dispose()
+    # Each worker process builds its own app from the environment: hand the settings over.
+    os.environ["FIRESTOP_DATA_DIR"] = str(s.data_dir.resolve())
+    if s.database_url:
+        os.environ["FIRESTOP_DATABASE_URL"] = s.database_url
+    if s.policy:
+        os.environ["FIRESTOP_POLICY"] = str(s.policy.resolve())
+    uvicorn.run(
+        "firestop.api:create_app",
+        factory=True,
+        workers=workers,
+        host=bind_host,
+        port=bind_port,
+        log_level="info",
+        proxy_headers=False,
+    )
 
 
 def _mount_area_commands() -> None:
     from firestop.incidents.cli import app as incident_app
     from firestop.inventory.cli import app as inventory_app
+    from firestop.ledger.cli import app as ledger_app
 
     app.add_typer(inventory_app, name="inventory")
+    app.add_typer(ledger_app, name="ledger")
     app.add_typer(incident_app, name="incident")
 
 

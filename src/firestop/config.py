@@ -28,6 +28,10 @@ class Settings(BaseSettings):
     report_rate_per_minute: int = 10
     login_attempts_per_minute: int = 10
     import_max_bytes: int = 5_000_000
+    # Telemetry batches (native, OTLP, metrics, alerts), measured after gzip is undone.
+    ingest_max_bytes: int = 32_000_000
+    # How often retention runs in each server process (seconds); 0 turns it off.
+    maintenance_interval: float = 3600.0
 
     @property
     def is_embedded(self) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Path, Request
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from firestop.config import Settings
 
 if TYPE_CHECKING:
+    from firestop.detect.pipeline import Pipeline
     from firestop.policy.schemas import Policy
 
 
@@ -41,3 +43,26 @@ CurrentPolicy = Annotated["Policy", Depends(get_policy)]
 # Row ids in URL paths are database integers; anything outside that range names nothing and
 # is refused with a 422 before it reaches the database (where it would overflow).
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+_pipeline_lock = threading.Lock()
+
+
+def ensure_pipeline(app: Any) -> Pipeline:
+    """The app's ingest pipeline, built once (compiling the detectors' patterns) when first
+    needed; the server starts building it in the background as soon as it starts."""
+    state = app.state
+    with _pipeline_lock:
+        if state.pipeline is None:
+            from firestop.detect.pipeline import Pipeline
+
+            state.pipeline = Pipeline(state.policy)
+        pipeline: Pipeline = state.pipeline
+    return pipeline
+
+
+def get_pipeline(request: Request) -> Pipeline:
+    return ensure_pipeline(request.app)
+
+
+CurrentPipeline = Annotated["Pipeline", Depends(get_pipeline)]

@@ -8,14 +8,10 @@ per test process; each test gets a fresh context, so cookies never leak between 
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import pytest
-import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from sqlalchemy.orm import Session
@@ -23,6 +19,7 @@ from sqlalchemy.orm import Session
 from firestop.access import service as access
 from firestop.access.models import Role
 from firestop.inventory.demo import load_demo_inventory
+from tests.conftest import LiveServer
 from tests.web.support import PASSWORD, Login
 
 CHROMIUM = "/usr/bin/chromium"
@@ -38,39 +35,11 @@ CHROMIUM_ARGS = [
 
 
 @dataclass
-class LiveServer:
-    url: str
-    app: FastAPI
-
-
-@dataclass
 class BrowserPage:
     """A page plus the Content-Security-Policy violations and script errors it caused."""
 
     page: Page
     violations: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def live_server(app: FastAPI) -> Iterator[LiveServer]:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the live server did not start")
-        time.sleep(0.01)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
-    server.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
 
 
 @pytest.fixture

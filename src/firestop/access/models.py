@@ -20,6 +20,7 @@ class Role(StrEnum):
     risk = "risk"
     viewer = "viewer"
     reporter = "reporter"
+    telemetry = "telemetry"  # an AI application or collector: sends interactions and metrics
 
 
 class User(Base):

@@ -207,6 +207,12 @@ def system_entry(system: System) -> SystemIn:
                 capacity=system.fallback_capacity,
                 what_stops=system.fallback_what_stops,
             ),
+            "ledger": {
+                "content": system.content_mode,
+                "retention_days": system.retention_days,
+                "after_retention": system.after_retention,
+            },
+            "detectors": system.detectors,
             "bom_ref": system.bom_ref,
             "purl": system.purl,
         }
@@ -273,6 +279,10 @@ def save_system(db: Session, *, entry: SystemIn, existing: System | None) -> tup
     system.fallback_manual_process = entry.fallback.manual_process
     system.fallback_capacity = entry.fallback.capacity
     system.fallback_what_stops = entry.fallback.what_stops
+    system.content_mode = entry.ledger.content
+    system.retention_days = entry.ledger.retention_days
+    system.after_retention = entry.ledger.after_retention
+    system.detectors = entry.detectors
     system.bom_ref, system.purl = entry.bom_ref, entry.purl
     db.add(system)
     _replace_children(db, system, entry, current)

@@ -157,6 +157,12 @@ class System(Base):
     fallback_manual_process: Mapped[str] = mapped_column(Text, default="")
     fallback_capacity: Mapped[str] = mapped_column(String(500), default="")
     fallback_what_stops: Mapped[str] = mapped_column(Text, default="")
+    # The ledger's content policy for this system's interactions (see ledger.models).
+    content_mode: Mapped[str] = mapped_column(String(20), default="raw")
+    retention_days: Mapped[int | None]
+    after_retention: Mapped[str] = mapped_column(String(10), default="hash")
+    # Per-detector settings over the policy's defaults: {"pii": {"allow_domains": [...]}}.
+    detectors: Mapped[dict[str, Any]] = mapped_column(default=dict)
     # Where the entry came from when it was imported from a CycloneDX BOM.
     bom_ref: Mapped[str | None] = mapped_column(String(500))
     purl: Mapped[str | None] = mapped_column(String(2000))

@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from firestop.access.models import Role
 from firestop.inventory.models import (
@@ -128,6 +135,28 @@ class FallbackPlan(Entry):
     what_stops: Text = Field(default="", description="what stops when the system is shut down")
 
 
+class LedgerPolicy(Entry):
+    """How the interaction ledger keeps this system's prompts and outputs."""
+
+    content: Literal["raw", "redacted", "hashed"] = Field(
+        default="raw",
+        description="raw: as sent (reads are recorded); redacted: personal data and secrets "
+        "replaced before storage; hashed: only SHA-256 of each text",
+    )
+    retention_days: int | None = Field(
+        default=None, ge=1, le=36_500, description="keep content this long; none: forever"
+    )
+    after_retention: Literal["drop", "hash"] = Field(
+        default="hash", description="what happens to content older than the window"
+    )
+
+
+DetectorSettings = dict[
+    Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)],
+    dict[Annotated[str, StringConstraints(max_length=64)], Any],
+]
+
+
 class SystemIn(Entry):
     slug: Slug
     name: Name
@@ -147,6 +176,12 @@ class SystemIn(Entry):
     prohibited_uses: list[Text] = Field(default_factory=list, max_length=200)
     risk_assessment: RiskAssessmentRef = Field(default_factory=RiskAssessmentRef)
     fallback: FallbackPlan = Field(default_factory=FallbackPlan)
+    ledger: LedgerPolicy = Field(default_factory=LedgerPolicy)
+    detectors: DetectorSettings = Field(
+        default_factory=dict,
+        max_length=50,
+        description="per-detector settings over the policy's defaults, keyed by detector id",
+    )
     bom_ref: BomRef = None
     purl: Purl = None
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Self
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -177,11 +177,99 @@ class Action(Strict):
     reversible: bool = True
 
 
+class SignalRoute(StrEnum):
+    triage = "triage"  # wait in the triage queue for a responder
+    incident = "incident"  # open (or join) an incident at once
+    near_miss = "near_miss"  # record in the near-miss log; trended, not worked
+
+
+class RouteMatch(Strict):
+    """Every condition given must hold; an empty match matches every signal."""
+
+    detectors: list[str] = Field(default_factory=list, description="detector ids")
+    rules: list[str] = Field(
+        default_factory=list, description="rule ids or prefixes ending in '*' (pii.card, pii.*)"
+    )
+    systems: list[str] = Field(default_factory=list, description="system slugs")
+    criticality: list[str] = Field(default_factory=list, description="system criticality tiers")
+    min_severity: Sev | None = Field(
+        default=None, description="the signal's severity hint is this severe or worse"
+    )
+    with_detectors: list[str] = Field(
+        default_factory=list,
+        description="these detectors also fired on one of the signal's interactions "
+        "(secret together with unapproved_model: confidential data sent to an unapproved model)",
+    )
+    escalated: bool | None = Field(
+        default=None, description="the signal crossed the aggregation threshold"
+    )
+
+
+class SignalRouteRule(Strict):
+    id: str = Field(pattern=SLUG)
+    match: RouteMatch = Field(default_factory=RouteMatch)
+    route: SignalRoute
+    # For route "incident": the rubric factors the opened incident starts with.
+    factors: dict[str, str] = Field(default_factory=dict)
+    categories: list[str] = Field(
+        default_factory=list, description="incident categories; default: the signal's hint"
+    )
+    note: str = ""
+
+
+class Aggregation(Strict):
+    """When a signal recurs at scale it is escalated: a small error repeated a million times."""
+
+    window_minutes: int = Field(default=60, ge=1, le=43_200)
+    # Occurrences × distinct affected users within the window that escalates a signal.
+    threshold: int = Field(default=1_000, ge=1)
+    escalate_to: Sev = Sev.SEV2
+
+
+class AlertSource(Strict):
+    """How to read alerts from one external tool (DLP, SIEM, a vendor's status page).
+
+    Each value is a dotted path into the alert's JSON (``event.app``), or a literal when it
+    starts with '='. Paths that are missing leave the field empty.
+    """
+
+    title: str = Field(default="=External alert", min_length=1)
+    summary: str = ""
+    system: str = ""
+    severity: str = ""
+    category: str = ""
+    fingerprint: str = Field(
+        default="", description="path of a stable id for deduplication; default: the title"
+    )
+    severity_map: dict[str, Sev] = Field(
+        default_factory=dict, description="the tool's severity words mapped to SEV1–SEV4"
+    )
+
+
+class Detection(Strict):
+    defaults: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="per-detector settings; a system's own override them"
+    )
+    dedup_window_minutes: int = Field(default=60, ge=1, le=43_200)
+    aggregation: Aggregation = Field(default_factory=Aggregation)
+    routes: list[SignalRouteRule] = Field(default_factory=list)
+    alerts: dict[str, AlertSource] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _unique_routes(self) -> Self:
+        ids = [r.id for r in self.routes]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate route ids {dupes}")
+        return self
+
+
 class Policy(Strict):
     version: str = Field(min_length=1, max_length=100)
     taxonomy: Taxonomy
     severity: Rubric
     actions: list[Action] = Field(min_length=1)
+    detection: Detection = Field(default_factory=Detection)
 
     @model_validator(mode="after")
     def _references(self) -> Self:
@@ -192,6 +280,21 @@ class Policy(Strict):
             for j, ref in enumerate(cat.suggested_actions)
             if ref not in known
         ]
+        categories = {c.id for c in self.taxonomy.categories}
+        for i, rule in enumerate(self.detection.routes):
+            problems += [
+                f"detection.routes[{i}].categories: unknown category {c!r}"
+                for c in rule.categories
+                if c not in categories
+            ]
+            for factor_id, level in rule.factors.items():
+                factor = self.severity.factor(factor_id)
+                if factor is None:
+                    problems.append(f"detection.routes[{i}].factors: unknown factor {factor_id!r}")
+                elif level not in {lv.id for lv in factor.levels}:
+                    problems.append(
+                        f"detection.routes[{i}].factors.{factor_id}: unknown level {level!r}"
+                    )
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from firestop.errors import FieldError, FirestopError, invalid, validation_errors
 from firestop.policy.schemas import Action, Policy, Route, Sev
 
-SECTIONS = ("version", "taxonomy", "severity", "actions")
+SECTIONS = ("version", "taxonomy", "severity", "actions", "detection")
 
 
 class PolicyError(FirestopError):

@@ -1,0 +1,75 @@
+"""Running the content detectors over one interaction: one shared scan, then each detector."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+
+from firestop.detect.base import (
+    ContentDetector,
+    Finding,
+    Match,
+    Pattern,
+    SystemConfig,
+    TextField,
+    text_fields,
+)
+from firestop.detect.scan import Scanner
+from firestop.ledger.schemas import InteractionIn
+
+log = logging.getLogger(__name__)
+
+
+class ContentEngine:
+    """Compiles every detector's patterns into one scanner; runs the detectors a system enables."""
+
+    def __init__(self, detectors: Sequence[ContentDetector], *, engine: str = "auto") -> None:
+        self.detectors = tuple(detectors)
+        patterns: list[Pattern] = []
+        self._owner: dict[str, str] = {}
+        for detector in self.detectors:
+            for p in detector.patterns():
+                # Pattern names are namespaced by detector so two detectors never collide.
+                name = f"{detector.id}:{p.name}"
+                patterns.append(Pattern(name, p.regex, p.caseless, p.prefilter))
+                self._owner[name] = detector.id
+        self.scanner = Scanner(patterns, engine=engine)
+
+    def run(self, record: InteractionIn, config: SystemConfig) -> list[Finding]:
+        return self.run_many([(record, config)])[0]
+
+    def run_many(self, items: Sequence[tuple[InteractionIn, SystemConfig]]) -> list[list[Finding]]:
+        """Findings for each interaction of a batch; the whole batch is scanned in one pass."""
+        groups = [list(text_fields(record)) for record, _ in items]
+        scanned = self.scanner.scan_many(groups)
+        return [
+            self._inspect(record, fields, matches, config)
+            for (record, config), fields, matches in zip(items, groups, scanned, strict=True)
+        ]
+
+    def _inspect(
+        self,
+        record: InteractionIn,
+        fields: list[TextField],
+        matches: list[Match],
+        config: SystemConfig,
+    ) -> list[Finding]:
+        per_detector: dict[str, list[Match]] = defaultdict(list)
+        for m in matches:
+            owner = self._owner[m.pattern]
+            per_detector[owner].append(Match(m.pattern[len(owner) + 1 :], m.field, m.start, m.end))
+        findings: list[Finding] = []
+        for detector in self.detectors:
+            if not config.enabled(detector.id):
+                continue
+            try:
+                findings.extend(
+                    detector.inspect(record, fields, per_detector.get(detector.id, []), config)
+                )
+            except Exception:
+                # A detector's bug must not lose the interaction or the other detectors' work.
+                log.exception(
+                    "detector %s failed on an interaction of %s", detector.id, config.slug
+                )
+        return findings

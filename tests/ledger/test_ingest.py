@@ -1,0 +1,259 @@
+"""Native ingest: JSON and NDJSON batches, gzip, limits, partial success, idempotency."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import threading
+from collections.abc import Callable
+
+import orjson
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from firestop.ledger.models import Artefact, Interaction
+from tests.ledger.support import add_system, post, record
+
+Auth = Callable[[str], dict[str, str]]
+
+
+@pytest.fixture
+def telemetry(client: TestClient, auth: Auth) -> dict[str, str]:
+    add_system(client, auth)
+    return auth("telemetry")
+
+
+def count(db: Session) -> int:
+    db.expire_all()
+    return db.scalar(select(func.count()).select_from(Interaction)) or 0
+
+
+def test_a_json_batch_is_stored_with_every_field(
+    client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    full = record(
+        1,
+        ended_at="2026-11-27T10:00:02Z",
+        session_id="s-1",
+        model_version="2024-08-06",
+        app_version="web-3.2",
+        parameters={"temperature": 0.2, "max_tokens": 512},
+        instructions_version="support-v7",
+        instructions="You are the support assistant.",
+        retrieval=[
+            {"id": "kb-1", "uri": "https://kb/1", "content": "Shipping", "trust": "trusted"}
+        ],
+        tool_calls=[
+            {
+                "name": "refund",
+                "arguments": '{"order": 1001}',
+                "result": "ok",
+                "approval": {"status": "approved", "by": "agent-7"},
+            }
+        ],
+        permissions=["orders:read"],
+        moderation=[{"category": "violence", "flagged": False, "score": 0.01}],
+        feedback=[{"kind": "thumbs", "value": False, "comment": "wrong"}],
+        human_decisions=[{"by": "agent-7", "decision": "edited"}],
+        downstream=[
+            {"type": "customer_message", "ref": "msg-1"},
+            {"type": "case_decision", "ref": "case-9"},
+        ],
+        latency_ms=812.5,
+        usage={"input_tokens": 900, "output_tokens": 40},
+    )
+    r = post(client, telemetry, [full])
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "accepted": 1,
+        "duplicates": 0,
+        "rejected": [],
+        "signals": r.json()["signals"],
+        "partial": False,
+    }
+    row = db.scalar(select(Interaction))
+    assert row is not None
+    assert (row.client_id, row.user_id, row.session_id) == ("rec-1", "user-1", "s-1")
+    assert (row.model, row.model_version, row.instructions_version) == (
+        "gpt-4o",
+        "2024-08-06",
+        "support-v7",
+    )
+    assert row.tools == "refund"
+    assert row.content["tool_calls"][0]["approval"] == {"status": "approved", "by": "agent-7"}
+    assert row.content["retrieval"][0]["trust"] == "trusted"
+    assert row.details["usage"] == {"input_tokens": 900, "output_tokens": 40}
+    assert row.details["parameters"] == {"temperature": 0.2, "max_tokens": 512}
+    artefacts = db.scalars(select(Artefact).order_by(Artefact.id)).all()
+    assert [(a.type, a.ref) for a in artefacts] == [
+        ("customer_message", "msg-1"),
+        ("case_decision", "case-9"),
+    ]
+
+
+def test_ndjson_and_gzip(client: TestClient, telemetry: dict[str, str], db: Session) -> None:
+    r = post(client, telemetry, [record(i) for i in range(30)], ndjson=True, gzipped=True)
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 30
+    assert count(db) == 30
+
+
+def test_invalid_records_are_reported_by_index_and_the_rest_kept(
+    client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    batch = [
+        record(0),
+        {"system": "support-bot"},  # no started_at
+        record(2, system="unknown-system"),
+        record(3, started_at="2026-11-27T10:00:00"),  # no time zone
+        record(4, surprise="field"),
+        record(5),
+    ]
+    r = post(client, telemetry, batch)
+    assert r.status_code == 200
+    body = r.json()
+    assert body["accepted"] == 2 and body["partial"] is True
+    rejected = {item["index"]: item for item in body["rejected"]}
+    assert sorted(rejected) == [1, 2, 3, 4]
+    assert rejected[1]["errors"][0]["loc"] == "started_at"
+    assert "unknown system 'unknown-system'" in rejected[2]["errors"][0]["msg"]
+    assert rejected[2]["id"] == "rec-2"
+    assert "time zone" in rejected[3]["errors"][0]["msg"]
+    assert rejected[4]["errors"][0]["loc"] == "surprise"
+    assert count(db) == 2
+
+
+def test_a_bad_ndjson_line_loses_only_itself(
+    client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    body = orjson.dumps(record(0)) + b"\n{not json\n" + orjson.dumps(record(1)) + b"\n"
+    r = post(client, telemetry, body, ndjson=True)
+    assert r.status_code == 200
+    assert r.json()["accepted"] == 2
+    assert r.json()["rejected"][0]["index"] == 1
+    assert "line 2" in r.json()["rejected"][0]["errors"][0]["loc"]
+
+
+def test_sending_again_changes_nothing(
+    client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    batch = [record(i) for i in range(5)]
+    assert post(client, telemetry, batch).json()["duplicates"] == 0
+    again = post(client, telemetry, [*batch, record(5), record(5)]).json()
+    assert (again["accepted"], again["duplicates"]) == (7, 6)
+    assert count(db) == 6
+
+
+def test_concurrent_duplicates_are_stored_once(
+    app: FastAPI, client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    batch = [record(i) for i in range(50)]
+    results: list[int] = []
+
+    def send() -> None:
+        with TestClient(app) as c:
+            results.append(post(c, telemetry, batch).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [200] * 4
+    assert count(db) == 50
+
+
+def test_unreadable_bodies_get_clear_errors(client: TestClient, telemetry: dict[str, str]) -> None:
+    r = post(client, telemetry, b"[{")
+    assert r.status_code == 400
+    assert r.headers["content-type"] == "application/problem+json"
+    assert "not valid JSON" in r.json()["detail"]
+    r = post(client, telemetry, b'"a string"')
+    assert r.status_code == 422 and "JSON array" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/interactions", content=b"x", headers={**telemetry, "content-type": "text/csv"}
+    )
+    assert r.status_code == 415
+    r = client.post(
+        "/api/v1/interactions",
+        content=b"not gzip",
+        headers={**telemetry, "content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert r.status_code == 422 and "gzip" in r.json()["detail"]
+    r = client.post(
+        "/api/v1/interactions",
+        content=b"[]",
+        headers={**telemetry, "content-type": "application/json", "content-encoding": "br"},
+    )
+    assert r.status_code == 415
+
+
+def test_size_limits_before_and_after_decompression(
+    app: FastAPI, client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    app.state.settings.ingest_max_bytes = 50_000
+    big = [record(i, output="x" * 1000) for i in range(60)]
+    r = post(client, telemetry, big)
+    assert r.status_code == 413
+    assert "50000 bytes" in r.json()["detail"]
+    # A small gzip body that inflates past the limit (a "zip bomb") is refused as well.
+    bomb = gzip.compress(b"[" + b" " * 5_000_000 + b"]")
+    assert len(bomb) < 50_000
+    r = client.post(
+        "/api/v1/interactions",
+        content=bomb,
+        headers={**telemetry, "content-type": "application/json", "content-encoding": "gzip"},
+    )
+    assert r.status_code == 413
+    assert count(db) == 0
+    assert post(client, telemetry, big[:10]).status_code == 200
+
+
+def test_ingest_needs_the_ingest_permission(client: TestClient, auth: Auth) -> None:
+    add_system(client, auth)
+    assert post(client, {}, [record()]).status_code == 401
+    assert post(client, auth("viewer"), [record()]).status_code == 403
+    assert post(client, auth("admin"), [record()]).status_code == 200
+
+
+def test_hostile_values_are_bounded(client: TestClient, telemetry: dict[str, str]) -> None:
+    batch = [
+        record(1, messages=[{"role": "root", "content": "x"}]),
+        record(2, started_at="99999-01-01T00:00:00Z"),
+        record(3, id="x" * 300),
+        record(4, output="\x00\u202e<script>alert(1)</script>"),
+    ]
+    # An integer beyond 64 bits is read as a float rather than breaking storage.
+    body = json.dumps([record(0, parameters={"n": 2**70}), *batch]).encode()
+    r = post(client, telemetry, body)
+    assert r.status_code == 200
+    body = r.json()
+    assert sorted(item["index"] for item in body["rejected"]) == [1, 2, 3]
+    assert body["accepted"] == 2
+
+
+def test_reading_content_is_recorded(
+    client: TestClient, telemetry: dict[str, str], auth: Auth
+) -> None:
+    post(client, telemetry, [record(1)])
+    listed = client.get("/api/v1/interactions", headers=auth("viewer")).json()
+    assert listed[0]["content"] is None
+    interaction = listed[0]["id"]
+    assert (
+        client.get(
+            f"/api/v1/interactions/{interaction}/content", headers=auth("viewer")
+        ).status_code
+        == 403
+    )
+    responder = auth("responder")
+    r = client.get(
+        f"/api/v1/interactions/{interaction}/content?purpose=INC triage", headers=responder
+    )
+    assert r.status_code == 200
+    assert r.json()["content"]["messages"][0]["content"] == "Where is my order 1001?"
+    reads = client.get(f"/api/v1/interactions/{interaction}/reads", headers=responder).json()
+    assert len(reads) == 1
+    assert reads[0]["reader"].startswith("token:") and reads[0]["purpose"] == "INC triage"
