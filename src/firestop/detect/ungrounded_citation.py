@@ -1,0 +1,422 @@
+"""Citations in the model's output that nothing the model was given supports.
+
+A retrieval-augmented answer that cites a URL, a court decision, a policy or knowledge-base id,
+or a numbered source, is only as good as that citation; one that none of the interaction's
+sources contains was most likely made up. Each kind is a rule:
+
+``ungrounded_citation.url``
+    An ``http(s)`` URL. URLs compare normalised: scheme and host lower-cased, default ports,
+    fragments and trailing slashes dropped. A URL without a query also matches a source URL
+    that has one (citing a page less precisely is not inventing it), and a site's bare root
+    matches any source on that host. Hosts in the setting ``allow_hosts`` (the organisation's
+    own site, say) are always accepted.
+``ungrounded_citation.legal``
+    A reporter citation ("123 F.3d 456", "410 U.S. 113", "2019 WL 1234567"), a UK neutral
+    citation ("[2019] UKSC 12"), a docket number ("No. 1:19-cv-01234") or a case name
+    ("Smith v. Jones"). They compare with spaces and punctuation ignored, and case names on the
+    party names next to the "v.".
+``ungrounded_citation.document_id``
+    A policy or document id such as ``POL-1234``, ``CVE-2024-3094`` or ``KB0012345``; prefixes in
+    ``ignore_id_prefixes`` (algorithm and standard names like SHA-256 and ISO-9001 by default)
+    are not ids. Extra id shapes can be added as regular expressions in ``id_patterns``.
+``ungrounded_citation.reference_marker``
+    "[3]", "[^3]" or "[doc3]" markers numbered beyond the count of retrieved sources.
+
+What counts as a source: the retrieved documents (uri, id, title, content) and, because they are
+where an agent's search results and the user's own links arrive, tool results, the user's
+messages and the system instructions. An interaction with neither retrieval nor tool results has
+nothing to be grounded in; it is only checked when the setting ``require_grounding`` is true (a
+system that must always answer from its sources), default false — otherwise every answer of a
+plain chat assistant that mentions a URL would be a finding.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from firestop.detect.base import (
+    Finding,
+    Match,
+    Pattern,
+    Source,
+    SystemConfig,
+    TextField,
+    redact,
+)
+from firestop.ledger.schemas import InteractionIn
+
+DETECTOR_ID = "ungrounded_citation"
+
+# Case-insensitive by character classes rather than a flag: a pattern that starts with a class
+# lets Python skip ahead to the next "h", where IGNORECASE would try every position.
+_URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s<>\"'`)\]}|\\]+")
+_MAX_CHECKED = 200  # distinct citations checked per output
+_NUMBER = re.compile(r"\d+")
+_FENCE = re.compile("```")
+_REPORTER = re.compile(
+    r"\b\d{1,4} (?:U\.\s?S\.|S\.\s?Ct\.|L\.\s?Ed\.(?:\s?2d)?|F\.(?:\s?(?:2d|3d|4th))?"
+    r"|F\.\s?Supp\.(?:\s?(?:2d|3d))?|F\.\s?App'x|B\.R\.|A\.(?:\s?(?:2d|3d))?|P\.(?:\s?(?:2d|3d))?"
+    r"|N\.E\.(?:\s?(?:2d|3d))?|N\.W\.(?:\s?2d)?|S\.E\.(?:\s?2d)?|S\.W\.(?:\s?(?:2d|3d))?"
+    r"|So\.(?:\s?(?:2d|3d))?|Cal\.\s?Rptr\.(?:\s?(?:2d|3d))?|N\.Y\.S\.(?:\s?(?:2d|3d))?"
+    r"|U\.S\.L\.W\.|WL) \d{1,7}\b"
+    r"|\[(?:19|20)\d{2}\] (?:UKSC|UKPC|UKHL|EWCA (?:Civ|Crim)|EWHC|UKUT|UKFTT|EWFC|CSIH|CSOH"
+    r"|IESC|IEHC|SGCA|HCA|SCC) \d{1,5}\b"
+    r"|(?:(?:Case|Docket|Civil Action) )?\bNo\. ?\d{1,2}:\d{2}-[a-z]{2,4}-\d{3,6}(?:-[A-Z]{2,4})?\b"
+    r"|\b\d{1,2}:\d{2}-(?:cv|cr|mc|bk|md|ap)-\d{3,6}\b"
+)
+_CASE_NAME = re.compile(r"\b([A-Z][\w&'.-]*) v\. ([A-Z][\w&'-]*)")
+_DOC_ID = re.compile(
+    r"\b(?:KB|INC|CHG|RITM|PRB|REQ|SCTASK)\d{5,}\b|\b([A-Z][A-Z0-9]{1,5})-\d{3,8}(?:-\d{1,8})?\b"
+)
+_MARKER = re.compile(
+    r"(?<!\w)\[\^?(\d{1,3}(?:\s*[,\x2d" + "\u2013" + r"]\s*\d{1,3})*)\](?!\()"
+    r"|\[(?:doc|source|ref)\s?(\d{1,3})\]",
+    re.IGNORECASE,
+)
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_DEFAULT_IGNORED = (
+    "SHA",
+    "AES",
+    "RSA",
+    "ISO",
+    "IEC",
+    "UTF",
+    "MD",
+    "HMAC",
+    "CRC",
+    "COVID",
+    "SARS",
+    "TLS",
+    "HTTP",
+    "IPV",
+    "GPT",
+    "PCI",
+    "SOC",
+    "EN",
+    "ES",
+    "DIN",
+    "BS",
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_url(url: str) -> str:
+    """scheme://host[:port]/path?query with case, default port, fragment, trailing / settled."""
+    url = url.rstrip(".,;:!?'\"")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url.lower()
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    netloc = host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    path = parts.path.rstrip("/")
+    return urlunsplit((scheme, netloc, path, parts.query, ""))
+
+
+# The rest of a party's name up to the reporter citation: "Southern Airlines Co., ".
+_PARTY_TAIL = re.compile(r"(?:\s+(?:[A-Z][\w&'.-]*|of|and|&))*,?\s*")
+_CHAINED = re.compile(r"\[\^?\d{1,3}\]$")
+
+
+def _indexing(text: str, start: int) -> bool:
+    """Whether the bracket at ``start`` indexes something (``rows[2][5]``), not cites.
+
+    Citations chain ("[1][3]"), so a bracket right after another is followed back along the
+    chain; an index chain starts right after a name.
+    """
+    for _ in range(16):  # a longer chain of brackets is a table or code, not citations
+        if start == 0 or text[start - 1] != "]":
+            break
+        chained = _CHAINED.search(text, max(0, start - 8), start)
+        if chained is None:
+            return True
+        start = chained.start()
+    else:
+        return True
+    return start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_")
+
+
+def _squeeze(text: str) -> str:
+    return _NON_ALNUM.sub("", text.lower())
+
+
+class _Corpus:
+    """What the interaction's sources contain; each view is built only when a citation needs it.
+
+    Most grounded citations appear verbatim in a source, which a substring search of the joined
+    text settles; normalising every URL or squeezing the text is the slow path.
+    """
+
+    def __init__(self, record: InteractionIn) -> None:
+        self.record = record
+        parts: list[str] = [record.instructions]
+        for doc in record.retrieval:
+            parts += [doc.content, doc.title or "", doc.id or "", doc.uri or ""]
+        parts += [c.result for c in record.tool_calls]
+        parts += [
+            m.content for m in record.messages if m.role in ("user", "system", "developer", "tool")
+        ]
+        self.parts = [p for p in parts if p]
+        self._text: str | None = None
+        self._squeezed: str | None = None
+        self._urls: tuple[frozenset[str], frozenset[str], frozenset[str]] | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "\n".join(self.parts)
+        return self._text
+
+    def has(self, needle: str) -> bool:
+        return any(needle in part for part in self.parts)
+
+    @property
+    def squeezed(self) -> str:
+        if self._squeezed is None:
+            self._squeezed = _squeeze(self.text)
+        return self._squeezed
+
+    def urls(self) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+        """Normalised source URLs; the same without query (pages); their hosts."""
+        if self._urls is None:
+            urls = {normalise_url(u) for u in _URL.findall(self.text)}
+            urls |= {normalise_url(d.uri) for d in self.record.retrieval if d.uri}
+            pages = frozenset(u.split("?", 1)[0] for u in urls)
+            hosts = frozenset(urlsplit(u).hostname or "" for u in urls)
+            self._urls = (frozenset(urls), pages, hosts)
+        return self._urls
+
+
+@dataclass(slots=True)
+class _Citation:
+    kind: str
+    value: str
+    start: int
+    end: int
+    numbers: tuple[int, ...] = ()  # a reference marker's source numbers
+
+
+class UngroundedCitation:
+    id = DETECTOR_ID
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._extra: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+
+    def patterns(self) -> Sequence[Pattern]:
+        # The shared scan tells at memory speed whether the output holds anything citation-like;
+        # matches in other fields are ignored. URLs are left out: they are in most documents,
+        # and a substring test finds them in the output at least as fast.
+        return (
+            Pattern("legal", _REPORTER.pattern),
+            Pattern("case_name", _CASE_NAME.pattern),
+            Pattern("document_id", _DOC_ID.pattern),
+            Pattern("reference_marker", _MARKER.pattern, caseless=True),
+        )
+
+    def inspect(
+        self,
+        record: InteractionIn,
+        fields: Sequence[TextField],
+        matches: Sequence[Match],
+        config: SystemConfig,
+    ) -> list[Finding]:
+        output = record.output
+        if not output:
+            return []
+        required = bool(config.setting(DETECTOR_ID, "require_grounding", False))
+        has_sources = bool(record.retrieval) or any(c.result for c in record.tool_calls)
+        if not has_sources and not required:
+            return []
+        mine = [m for m in matches if fields[m.field].source is Source.output]
+        citations = self._citations(output, mine, config)
+        if not citations:
+            return []
+        corpus: _Corpus | None = None  # built for the first citation that needs it
+        allow: set[str] | None = None
+        findings: list[Finding] = []
+        markers: list[_Citation] = []
+        seen: set[tuple[str, str]] = set()
+        # Numbered markers refer to the retrieved list; with none (an agent citing its own search
+        # results) there is nothing to count against unless the system must always be grounded.
+        count_markers = bool(record.retrieval) or required
+        for c in citations:
+            if c.kind == "reference_marker":
+                if not count_markers:
+                    continue
+                if max(c.numbers) > len(record.retrieval):
+                    markers.append(c)
+                continue
+            key = (c.kind, c.value)
+            # Each check searches every source: a hostile output with thousands of distinct
+            # citations gets its first ones checked, and at most 20 findings.
+            if key in seen or len(seen) >= _MAX_CHECKED or len(findings) >= 20:
+                continue
+            seen.add(key)
+            if c.kind == "url" and any(
+                c.value == d.uri or c.value in d.content for d in record.retrieval
+            ):
+                continue  # the usual case, settled before anything is joined or normalised
+            if corpus is None:
+                corpus = _Corpus(record)
+                allow = {h.lower() for h in config.setting(DETECTOR_ID, "allow_hosts", ()) or ()}
+            if self._grounded(c, corpus, allow or set()):
+                continue
+            findings.append(self._finding(output, c, record))
+        if markers:
+            findings.append(self._markers(output, markers, record))
+        return findings
+
+    # -- finding citations -----------------------------------------------------------------
+
+    def _citations(
+        self, output: str, matches: Sequence[Match], config: SystemConfig
+    ) -> list[_Citation]:
+        found: list[_Citation] = []
+        if "://" in output:
+            for u in _URL.finditer(output):
+                url = u.group(0).rstrip(".,;:!?'\"")
+                found.append(_Citation("url", url, u.start(), u.start() + len(url)))
+        legal_spans = [(m.start, m.end) for m in matches if m.pattern == "legal"]
+        prefixes: set[str] | None = None
+        fences: list[int] | None = None
+        for m in matches:
+            value = output[m.start : m.end]
+            if m.pattern == "legal":
+                found.append(_Citation(m.pattern, value, m.start, m.end))
+            elif m.pattern == "case_name":
+                # "Smith v. Jones, 123 F.3d 456": the reporter citation right after the name
+                # identifies the case; judging the name as well would report one citation twice.
+                if any(
+                    0 <= a - m.end <= 80 and _PARTY_TAIL.fullmatch(output, m.end, a)
+                    for a, _ in legal_spans
+                ):
+                    continue
+                found.append(_Citation(m.pattern, value, m.start, m.end))
+            elif m.pattern == "document_id":
+                if prefixes is None:
+                    ignored = config.setting(DETECTOR_ID, "ignore_id_prefixes", None)
+                    chosen = _DEFAULT_IGNORED if ignored is None else ignored
+                    prefixes = {str(p).upper() for p in chosen}
+                prefix = re.match(r"[A-Z][A-Z0-9]*(?=-)", value)
+                if prefix and prefix.group(0) in prefixes:
+                    continue
+                if any(a <= m.start < b for a, b in legal_spans):
+                    continue  # "1:19-cv-01234" is a docket, not an id
+                found.append(_Citation("document_id", value, m.start, m.end))
+            elif m.pattern == "reference_marker":
+                if fences is None:
+                    fences = [f.start() for f in _FENCE.finditer(output)] if "```" in output else []
+                if sum(1 for f in fences if f < m.start) % 2:
+                    continue  # inside a code block: an index, not a citation
+                if _indexing(output, m.start):
+                    continue
+                numbers = tuple(int(n) for n in _NUMBER.findall(value))
+                if numbers and min(numbers) >= 1:
+                    found.append(_Citation("reference_marker", value, m.start, m.end, numbers))
+        extra = self._extra_ids(config)
+        if extra is not None:
+            for e in extra.finditer(output):
+                found.append(_Citation("document_id", e.group(0), e.start(), e.end()))
+        return found
+
+    def _extra_ids(self, config: SystemConfig) -> re.Pattern[str] | None:
+        raw = config.setting(DETECTOR_ID, "id_patterns", ()) or ()
+        if not raw:
+            return None
+        key = tuple(str(p) for p in raw)
+        if key in self._extra:
+            return self._extra[key]
+        with self._lock:
+            if key not in self._extra:
+                try:
+                    self._extra[key] = re.compile("|".join(f"(?:{p})" for p in key))
+                except re.error:
+                    self._extra[key] = None  # a bad setting must not break the detector
+            return self._extra[key]
+
+    # -- grounding -------------------------------------------------------------------------
+
+    @staticmethod
+    def _grounded(c: _Citation, corpus: _Corpus, allow: set[str]) -> bool:
+        if c.kind == "url":
+            if corpus.has(c.value):
+                return True
+            url = normalise_url(c.value)
+            parts = urlsplit(url)
+            host = parts.hostname or ""
+            urls, pages, hosts = corpus.urls()
+            if host in allow or url in urls:
+                return True
+            if not parts.query and url in pages:
+                return True
+            return not parts.path and host in hosts
+        if c.kind == "case_name":
+            # Party names only: "In Smith v. Jones" must match a source's "Smith v. Jones Ltd".
+            m = _CASE_NAME.match(c.value)
+            if m is None:
+                return False
+            return f"{_squeeze(m.group(1))}v{_squeeze(m.group(2))}" in corpus.squeezed
+        if c.kind == "legal":
+            return _squeeze(c.value) in corpus.squeezed
+        return _squeeze(c.value) in corpus.squeezed
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def _finding(self, output: str, c: _Citation, record: InteractionIn) -> Finding:
+        kind = "legal" if c.kind == "case_name" else c.kind
+        detail: dict[str, Any] = {"kind": c.kind, "sources": len(record.retrieval)}
+        if c.kind == "url":
+            parts = urlsplit(normalise_url(c.value))
+            host = parts.hostname or ""
+            # The host says enough; a path or query may carry an id or a token.
+            label, group = f"url {host}", f"url:{host}"
+            detail.update(host=host, has_path=bool(parts.path), has_query=bool(parts.query))
+            title = f"The output cites a URL on {host} that no source contains"
+        else:
+            label, group = f"{c.kind}: {c.value}", kind
+            detail["citation"] = c.value
+            what = {"legal": "a legal citation", "case_name": "a case", "document_id": "an id"}
+            title = f"The output cites {what[c.kind]} that no source contains: {c.value}"
+        return Finding(
+            detector=DETECTOR_ID,
+            rule=f"{DETECTOR_ID}.{kind}",
+            title=title,
+            path="output",
+            start=c.start,
+            end=c.end,
+            excerpt=redact(output, c.start, c.end, label),
+            severity="SEV3",
+            category="harmful_output",
+            group=group,
+            detail=detail,
+        )
+
+    def _markers(self, output: str, markers: list[_Citation], record: InteractionIn) -> Finding:
+        first = markers[0]
+        sources = len(record.retrieval)
+        values = list(dict.fromkeys(m.value for m in markers))
+        return Finding(
+            detector=DETECTOR_ID,
+            rule=f"{DETECTOR_ID}.reference_marker",
+            title=f"The output cites source {first.value} but was given {sources} source(s)",
+            path="output",
+            start=first.start,
+            end=first.end,
+            excerpt=redact(output, first.start, first.end, f"marker {first.value}"),
+            # A numbering slip is a weak signal alone; it matters when it recurs.
+            severity="SEV4",
+            category="harmful_output",
+            group="reference_marker",
+            detail={"markers": values[:20], "count": len(markers), "sources": sources},
+        )
+
+
+DETECTOR = UngroundedCitation()
