@@ -83,7 +83,34 @@ class Signal(Base):
     decided_by: Mapped[str | None] = mapped_column(String(120))
     decided_at: Mapped[datetime | None]
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    # D4: the detector rule that fired, and how often the same thing recurred.
+    rule: Mapped[str | None] = mapped_column(String(200))
+    occurrences: Mapped[int] = mapped_column(default=1)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Recurring at scale crossed the policy's aggregation threshold.
+    escalated: Mapped[bool] = mapped_column(default=False)
+    # The policy route that decided where the signal went, when one matched.
+    route_rule: Mapped[str | None] = mapped_column(String(100))
+    snoozed_until: Mapped[datetime | None]
+    snoozed_by: Mapped[str | None] = mapped_column(String(120))
+    snooze_reason: Mapped[str | None] = mapped_column(Text)
 
     system: Mapped[System | None] = relationship()
     report: Mapped[Report | None] = relationship(back_populates="signal")
     incident: Mapped[Incident | None] = relationship()
+
+
+class SignalInteraction(Base):
+    """An interaction behind a signal (a signal may gather thousands of them)."""
+
+    __tablename__ = "signal_interactions"
+
+    signal_id: Mapped[int] = mapped_column(
+        ForeignKey("signals.id", ondelete="CASCADE"), primary_key=True
+    )
+    interaction_id: Mapped[int] = mapped_column(
+        ForeignKey("interactions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    user_id: Mapped[str | None] = mapped_column(String(200))
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,26 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, TypedDict
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import AwareDatetime, ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from firestop.auth import MaybePrincipal, Permission, Reader, Triager
+from firestop.auth import (
+    MaybePrincipal,
+    Permission,
+    Principal,
+    Reader,
+    Triager,
+    current_principal,
+)
 from firestop.deps import DB, AppSettings, CurrentPolicy, RowId
-from firestop.errors import FirestopError, invalid, validation_errors
+from firestop.errors import FirestopError, forbidden, invalid, validation_errors
+from firestop.ledger.body import media_type, read_body, unsupported
 from firestop.ratelimit import SlidingWindowLimiter, client_address
-from firestop.signals import service
+from firestop.signals import alerts, service
 from firestop.signals.models import SignalSource, SignalStatus
 from firestop.signals.schemas import (
     AcceptIn,
+    AlertsResult,
     DecisionIn,
+    FindingPage,
+    InteractionPage,
     PublicStatus,
     ReportIn,
     ReportReceipt,
     ReportStatus,
     SignalDetail,
+    SignalGroup,
     SignalOut,
+    SnoozeIn,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["signals"])
@@ -125,36 +140,133 @@ def report_status(reference: str, db: DB) -> ReportStatus:
     return service.report_status(db, reference=reference)
 
 
+class SignalFilters(TypedDict):
+    status: SignalStatus | None
+    system: str | None
+    source: SignalSource | None
+    detector: str | None
+    rule: str | None
+    escalated: bool | None
+    snoozed: bool | None
+    since: datetime | None
+    until: datetime | None
+
+
+class SignalQuery:
+    """The filters the signal list and the groups share."""
+
+    def __init__(
+        self,
+        status: SignalStatus | None = None,
+        system: Annotated[str | None, Query(max_length=100)] = None,
+        source: SignalSource | None = None,
+        detector: Annotated[str | None, Query(max_length=100)] = None,
+        rule: Annotated[
+            str | None,
+            Query(max_length=200, description="a rule id, or a prefix ending in '*' (pii.*)"),
+        ] = None,
+        escalated: bool | None = None,
+        snoozed: Annotated[
+            bool | None,
+            Query(
+                description="true: only signals snoozed now; false: only the others; left "
+                "out, status=new hides snoozed signals that did not escalate"
+            ),
+        ] = None,
+        since: Annotated[
+            AwareDatetime | None, Query(description="seen at or after: last_seen >= since")
+        ] = None,
+        until: Annotated[
+            AwareDatetime | None, Query(description="seen before: first_seen < until")
+        ] = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    ) -> None:
+        self.filters: SignalFilters = {
+            "status": status,
+            "system": system,
+            "source": source,
+            "detector": detector,
+            "rule": rule,
+            "escalated": escalated,
+            "snoozed": snoozed,
+            "since": since,
+            "until": until,
+        }
+        self.limit, self.offset = limit, offset
+
+
+Filters = Annotated[SignalQuery, Depends()]
+
+
 @router.get("/signals", response_model=list[SignalOut])
-def list_signals(
-    db: DB,
-    _: Reader,
-    status: SignalStatus | None = None,
-    system: Annotated[str | None, Query(max_length=100)] = None,
-    source: SignalSource | None = None,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
-) -> list[SignalOut]:
-    """The triage queue (``status=new``), the near-miss log (``status=near_miss``) and more."""
-    found = service.list_signals(
-        db,
-        status=status,
-        system=system,
-        source=source,
-        since=since,
-        until=until,
-        limit=limit,
-        offset=offset,
-    )
-    return [service.signal_view(s) for s in found]
+def list_signals(db: DB, _: Reader, query: Filters) -> list[SignalOut]:
+    """The triage queue (``status=new``), the near-miss log (``status=near_miss``) and more.
+
+    Newest first. The queue hides signals snoozed now unless they escalated; ask with
+    ``snoozed=true`` to see them.
+    """
+    found = service.list_signals(db, **query.filters, limit=query.limit, offset=query.offset)
+    return service.signal_views(db, found)
+
+
+@router.get("/signals/groups", response_model=list[SignalGroup])
+def signal_groups(db: DB, _: Reader, query: Filters) -> list[SignalGroup]:
+    """Signals grouped by fingerprint — one problem seen again and again — most recent first."""
+    return service.signal_groups(db, **query.filters, limit=query.limit, offset=query.offset)
 
 
 @router.get("/signals/{signal_id}", response_model=SignalDetail)
 def get_signal(signal_id: RowId, db: DB, principal: Reader) -> SignalDetail:
+    """The signal with its report, and the first of its interactions and findings."""
     signal = service.get_signal(db, signal_id)
-    return service.signal_detail(signal, with_contact=principal.can(Permission.triage))
+    return service.signal_detail(db, signal, with_contact=principal.can(Permission.triage))
+
+
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0, le=10_000_000)]
+
+
+@router.get("/signals/{signal_id}/interactions", response_model=InteractionPage)
+def signal_interactions(
+    signal_id: RowId, db: DB, _: Reader, limit: Limit = 100, offset: Offset = 0
+) -> InteractionPage:
+    """The interactions behind the signal, most recently seen first, without content."""
+    service.get_signal(db, signal_id)
+    return service.signal_interactions(db, signal_id, limit=limit, offset=offset)
+
+
+@router.get("/signals/{signal_id}/findings", response_model=FindingPage)
+def signal_findings(
+    signal_id: RowId, db: DB, _: Reader, limit: Limit = 100, offset: Offset = 0
+) -> FindingPage:
+    """What the detectors found for the signal, with the matches redacted."""
+    service.get_signal(db, signal_id)
+    return service.signal_findings(db, signal_id, limit=limit, offset=offset)
+
+
+@router.post("/signals/{signal_id}/snooze", response_model=SignalOut)
+def snooze_signal(signal_id: RowId, body: SnoozeIn, db: DB, principal: Triager) -> SignalOut:
+    """Hide the signal's fingerprint from the queue until ``until`` or for ``minutes``;
+    later signals with the same fingerprint inherit the snooze while it lasts."""
+    signal = service.snooze_signal(
+        db,
+        signal_id=signal_id,
+        actor=principal.actor,
+        reason=body.reason,
+        until=body.until,
+        minutes=body.minutes,
+    )
+    db.commit()
+    return service.signal_view(db, signal)
+
+
+@router.post("/signals/{signal_id}/unsnooze", response_model=SignalOut)
+def unsnooze_signal(signal_id: RowId, db: DB, _: Triager) -> SignalOut:
+    """End the fingerprint's snooze now; its signals return to the queue."""
+    signal = service.unsnooze_signal(db, signal_id=signal_id)
+    db.commit()
+    return service.signal_view(db, signal)
 
 
 @router.post("/signals/{signal_id}/accept", response_model=SignalOut)
@@ -174,7 +286,7 @@ def accept_signal(
         note=body.note,
     )
     db.commit()
-    return service.signal_view(signal)
+    return service.signal_view(db, signal)
 
 
 @router.post("/signals/{signal_id}/near-miss", response_model=SignalOut)
@@ -183,7 +295,7 @@ def mark_near_miss(signal_id: RowId, body: DecisionIn, db: DB, principal: Triage
         db, signal_id=signal_id, actor=principal.actor, reason=body.reason
     )
     db.commit()
-    return service.signal_view(signal)
+    return service.signal_view(db, signal)
 
 
 @router.post("/signals/{signal_id}/dismiss", response_model=SignalOut)
@@ -192,4 +304,52 @@ def dismiss_signal(signal_id: RowId, body: DecisionIn, db: DB, principal: Triage
         db, signal_id=signal_id, actor=principal.actor, reason=body.reason
     )
     db.commit()
-    return service.signal_view(signal)
+    return service.signal_view(db, signal)
+
+
+async def _alert_sender(
+    principal: Annotated[Principal, Depends(current_principal)],
+) -> Principal:
+    """Telemetry tokens send alerts as collectors do; responders may post one by hand."""
+    if not (principal.can(Permission.ingest) or principal.can(Permission.triage)):
+        raise forbidden(
+            f"role {principal.role.value!r} lacks the 'ingest' (or 'triage') permission "
+            "needed to send alerts; use a telemetry token"
+        )
+    return principal
+
+
+@router.post(
+    "/alerts/{source}",
+    response_model=AlertsResult,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "description": "One alert (a JSON object) or an array of them, as the tool sends "
+            "it; at most 1 MB. The policy's detection.alerts.<source> says how to read it.",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
+)
+async def post_alerts(
+    source: Annotated[str, Path(max_length=100)],
+    request: Request,
+    db: DB,
+    policy: CurrentPolicy,
+    _: Annotated[Principal, Depends(_alert_sender)],
+) -> AlertsResult:
+    """Alerts from another tool (DLP, SIEM, vendor status) become signals, deduplicated,
+    aggregated and routed like a detector's."""
+    if source not in policy.detection.alerts:
+        raise alerts.unknown_source(source, policy)
+    if media_type(request) != "application/json":
+        raise unsupported("send alerts as application/json")
+    items = alerts.parse_alerts(await read_body(request, alerts.ALERT_MAX_BYTES))
+
+    def work() -> AlertsResult:
+        result = alerts.raise_alerts(db, policy=policy, source=source, alerts=items)
+        db.commit()
+        return result
+
+    # Locks and queries per alert: database work, off the event loop.
+    return await run_in_threadpool(work)

@@ -83,6 +83,8 @@ NOTICES = {
     "accepted": "The signal was accepted into the incident.",
     "near_miss": "The signal was logged as a near miss.",
     "dismissed": "The signal was dismissed.",
+    "snoozed": "The signal was snoozed; later signals like it stay snoozed until it ends.",
+    "unsnoozed": "The snooze was lifted.",
     "status": "The incident status was changed.",
     "severity": "The severity was reassessed.",
     "override": "The severity override was recorded.",
