@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that measure Firestop against its budgets and against peers."""
