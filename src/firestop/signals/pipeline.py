@@ -5,8 +5,8 @@ where it was seen. Its fingerprint says which earlier signal it repeats. Within 
 dedup window a repeat only adds occurrences and interactions to the signal that is already
 there; after it, a new signal opens (still snoozed if its fingerprint was snoozed).
 
-Aggregation: occurrences × distinct affected users over the aggregation window is the
-signal's *reach*. Crossing the threshold escalates the signal once — its severity hint rises
+Aggregation: occurrences × distinct affected users of a signal over the aggregation window is
+its *reach*. Crossing the threshold escalates the signal once — its severity hint rises
 and routing runs again — so a small error repeated at scale is not left as noise. A signal
 that had been dismissed comes back as a new, escalated signal.
 
@@ -99,15 +99,11 @@ def _link(db: Session, signal: Signal, interactions: dict[int, str | None], now:
 
 
 def reach(db: Session, signal: Signal, *, since: datetime) -> tuple[int, int]:
-    """(occurrences, distinct affected users) of the signal's fingerprint since ``since``."""
-    linked = (
-        select(SignalInteraction.interaction_id, SignalInteraction.user_id)
-        .join(Signal, Signal.id == SignalInteraction.signal_id)
-        .where(Signal.fingerprint == signal.fingerprint, SignalInteraction.seen_at >= since)
-        .subquery()
-    )
+    """(occurrences, distinct affected users) of the signal since ``since``."""
     count, users = db.execute(
-        select(func.count(), func.count(func.distinct(linked.c.user_id))).select_from(linked)
+        select(func.count(), func.count(func.distinct(SignalInteraction.user_id))).where(
+            SignalInteraction.signal_id == signal.id, SignalInteraction.seen_at >= since
+        )
     ).one()
     if count == 0:  # alerts and metric findings have no interactions: occurrences only
         return signal.occurrences, 1
@@ -244,7 +240,9 @@ def raise_hit(db: Session, *, policy: Policy, hit: Hit, now: datetime | None = N
 
     escalated = False
     aggregation = detection.aggregation
-    if not signal.escalated:
+    # Users are at most the occurrences, so below √threshold occurrences nothing can escalate
+    # and the count is not worth a query.
+    if not signal.escalated and signal.occurrences**2 >= aggregation.threshold:
         occurrences, users = reach(
             db, signal, since=now - timedelta(minutes=aggregation.window_minutes)
         )
