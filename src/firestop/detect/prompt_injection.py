@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -430,9 +431,9 @@ _SPECS: tuple[_Spec, ...] = (
     _Spec(
         "hidden_comment",
         "hidden_html",
-        r"<!--[\s\S]{0,5000}?-->",
+        r"<!--[\s\S]{0,2000}?-->",
         trigger=r"<!--",
-        reach=(0, 5010),
+        reach=(0, 2010),
     ),
     _Spec(
         "hidden_html",
@@ -456,6 +457,7 @@ _COMPILED = tuple(
 # A field with thousands of trigger words is hostile or degenerate: past this many per pattern
 # the rest are not searched (the finding says so), which bounds the work on any input.
 _MAX_TRIGGERS = 200
+_FENCE = re.compile("```")
 _MAX_DECODED = 4096  # tag characters decoded and searched per run
 
 # Base weights, (direct, indirect). Text addressed to "the AI" or hiding from "the user" is what a
@@ -624,6 +626,11 @@ def _opening_quote(before: str) -> bool:
     return False
 
 
+def _fences(text: str) -> list[int]:
+    """Where the ``` fences are: a cue after an odd number of them is inside a code block."""
+    return [m.start() for m in _FENCE.finditer(text)] if "```" in text else []
+
+
 def _best_by_family(cues: Sequence[Cue]) -> dict[str, float]:
     best: dict[str, float] = {}
     for cue in cues:
@@ -713,6 +720,7 @@ class PromptInjection:
         """Every scored cue in one field (public for tests and for explaining a verdict)."""
         column = 0 if direct else 1
         exact = list(self._exact(text, matches))
+        fences = _fences(text)
         hidden_spans = [(a, b) for name, a, b in exact if _FAMILY[name] == "hidden_html"]
         regions = _hidden_regions(text, hidden_spans) if hidden_spans else []
         cues: list[Cue] = []
@@ -723,7 +731,7 @@ class PromptInjection:
             seen.add((name, start))
             cue = self._cue(text, name, start, end, column)
             inside = any(a <= start and end <= b for a, b in regions)
-            self._context(text, cue, hidden="inside hidden HTML" if inside else None)
+            self._context(text, cue, fences, hidden="inside hidden HTML" if inside else None)
             cues.append(cue)
         self._fake_turns(cues)
         mixed = [(m.start, m.end) for m in matches if m.pattern == "mixed_script"]
@@ -755,16 +763,20 @@ class PromptInjection:
         no character is searched twice for the same pattern.
         """
         windows: dict[str, list[list[int]]] = {}
+        counts: dict[str, int] = {}
         for m in matches:
             if m.pattern in ("hidden_chars", "mixed_script"):
+                continue
+            # Past the first matches of a pattern nothing new is learnt (a family scores its
+            # strongest cue), and hostile text can hold tens of thousands.
+            counts[m.pattern] = seen = counts.get(m.pattern, 0) + 1
+            if seen > _MAX_TRIGGERS:
                 continue
             spec = _BY_NAME[m.pattern]
             if spec.trigger is None:
                 yield m.pattern, m.start, m.end
                 continue
             spans = windows.setdefault(m.pattern, [])
-            if len(spans) >= _MAX_TRIGGERS:
-                continue
             lo = max(0, m.start - spec.reach[0])
             hi = min(len(text), m.end + spec.reach[1])
             if spans and lo <= spans[-1][1]:
@@ -856,7 +868,7 @@ class PromptInjection:
             return 2.0 if column else 1.0
         return _WEIGHTS["markdown_image"][column]
 
-    def _context(self, text: str, cue: Cue, *, hidden: str | None) -> None:
+    def _context(self, text: str, cue: Cue, fences: Sequence[int], *, hidden: str | None) -> None:
         start, end = cue.start, cue.end
         before = text[max(0, start - 60) : start]
         if _NEGATED.search(before):
@@ -869,7 +881,7 @@ class PromptInjection:
             cue.adjust(-3.0, "defensive (about instructions inside content)")
         if _opening_quote(before) and any(q in text[end : end + 80] for q in _QUOTES):
             cue.adjust(-2.0, "quoted")
-        if text.count("```", 0, start) % 2 == 1:
+        if bisect_left(fences, start) % 2 == 1:
             cue.adjust(-1.5, "in a code block")
         if hidden:
             # Hidden text is not a lesson about injection: no discount for discussion words.
@@ -878,9 +890,11 @@ class PromptInjection:
             # The paragraph around the cue, at most 200 characters each side: a lesson frames
             # its examples closely, and an attacker's own paragraph is not discounted by an
             # unrelated one elsewhere in the page.
-            lo = max(0, start - 200, text.rfind("\n\n", 0, start) + 1)
-            hi = text.find("\n\n", end)
-            hi = min(end + 200, hi if hi >= 0 else len(text))
+            lo = max(0, start - 200)
+            lo = max(lo, text.rfind("\n\n", lo, start) + 1)
+            hi = min(len(text), end + 200)
+            stop = text.find("\n\n", end, hi)
+            hi = stop if stop >= 0 else hi
             talk = _DISCUSSION.search(text[lo:start]) or _DISCUSSION.search(text[end:hi])
             if talk:
                 cue.adjust(-2.0, f"discussion context ({visible(talk.group(0), 30)!r})")
@@ -989,7 +1003,7 @@ class PromptInjection:
             for m in regex.finditer(text):
                 if m.end() > m.start():
                     cue = self._cue(text, name, m.start(), m.end(), column)
-                    self._context(text, cue, hidden=why)
+                    self._context(text, cue, _fences(text), hidden=why)
                     cues.append(cue)
         return cues
 

@@ -287,6 +287,7 @@ class UngroundedCitation:
         legal_spans = [(m.start, m.end) for m in matches if m.pattern == "legal"]
         prefixes: set[str] | None = None
         fences: list[int] | None = None
+        markers = 0
         for m in matches:
             value = output[m.start : m.end]
             if m.pattern == "legal":
@@ -312,6 +313,9 @@ class UngroundedCitation:
                     continue  # "1:19-cv-01234" is a docket, not an id
                 found.append(_Citation("document_id", value, m.start, m.end))
             elif m.pattern == "reference_marker":
+                markers += 1
+                if markers > _MAX_CHECKED:
+                    continue  # enough to know whether the numbering runs past the sources
                 if fences is None:
                     fences = [f.start() for f in _FENCE.finditer(output)] if "```" in output else []
                 if sum(1 for f in fences if f < m.start) % 2:
