@@ -48,6 +48,15 @@ _GROUP_GUARD = r"(?<![0-9][ -].)"
 _GROUP_AFTER = r"(?![ -][0-9])"
 _ALNUM_GUARD = r"(?<![A-Za-z0-9].)"
 
+# Each pattern also gives the shared scanner a ``prefilter`` (see ``base.Pattern``): the
+# pattern without its lookarounds, cut after its leading literal keywords or after the least
+# of any repetition it ends in. Every match of the pattern starts with a match of its
+# prefilter, so Hyperscan still finds every field worth handing to Python, while keeping to
+# ASCII and dropping the lookarounds lets it match bytewise (``scan.byte_safe``), and a fixed
+# end reports one match per occurrence instead of one per possible length, each a call back
+# into Python.
+_ASSIGN = r"[\"']?[ \t]*(?:=>|:=|[:=])"
+
 _MONTH = (
     cased(
         "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -62,15 +71,17 @@ _DATE = (
     rf"|[0-9]{{1,2}}(?:st|nd|rd|th)?(?: of)? {_MONTH},? [0-9]{{4}}"
     rf"|{_MONTH} [0-9]{{1,2}}(?:st|nd|rd|th)?,? [0-9]{{4}})"
 )
-_DOB_WORDS = cased(
+_DOB_WORDS_RE = (
     "born|date[ _-]?of[ _-]?birth|birth[ _-]?date|birthday|dob|geboren|geburtsdatum"
     "|fecha de nacimiento|date de naissance|data di nascita"
 )
-_PHONE_WORDS = cased(
+_DOB_WORDS = cased(_DOB_WORDS_RE)
+_PHONE_WORDS_RE = (
     "phone|telephone|tel|mobile|cell|cellphone|fax|whatsapp|sms|handy|telefon|telefono"
     "|portable|call(?: me| us| you)?|ring(?: me| us| you)|text(?: me| us| you)"
     "|reach(?: me| us| you)|contact(?: me| us| you)"
 )
+_PHONE_WORDS = cased(_PHONE_WORDS_RE)
 
 # Key names that announce personal data, and how bad that data is. Identifiers that have their
 # own validated rule (SSN, NINO, BSN, NHS, Aadhaar, Steuer-ID, IBAN, card numbers) are not
@@ -92,6 +103,21 @@ _FIELD_KEYS: tuple[tuple[str, str], ...] = (
 _NAME_KEY = re.compile(r"name$", re.IGNORECASE)
 
 
+_STEUER_WORDS = (
+    "steuer-?id|steuerliche identifikationsnummer|steuer-?identifikationsnummer"
+    "|identifikationsnummer|id ?nr|tax id"
+)
+
+
+def _context(words: str, number: str) -> str:
+    """Prefilter of a "keyword, then a number within a few characters" pattern.
+
+    The gap is unbounded (and the keyword unguarded) so that the prefilter is byte-safe; the
+    number's first digits keep it from matching every mention of the keyword.
+    """
+    return cased(words, not_after="") + r"[^0-9\n]+" + number
+
+
 def _patterns() -> tuple[Pattern, ...]:
     keys = cased("|".join(k for k, _ in _FIELD_KEYS))
     return (
@@ -100,94 +126,127 @@ def _patterns() -> tuple[Pattern, ...]:
             "email",
             r"@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
             r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}(?![A-Za-z0-9-])",
+            prefilter=r"@[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2}",
         ),
-        Pattern("phone_intl", r"\+(?<![A-Za-z0-9_+].)[1-9](?:[ .()-]{0,2}[0-9]){6,16}(?![0-9])"),
+        Pattern(
+            "phone_intl",
+            r"\+(?<![A-Za-z0-9_+].)[1-9](?:[ .()-]{0,2}[0-9]){6,16}(?![0-9])",
+            prefilter=r"\+[1-9](?:[ .()-]{0,2}[0-9]){6}",
+        ),
         # North American numbers with separators: (212) 555-0123, 212-555-0123, 1 212 555 0123.
         # What may precede one is checked in Python (the first character varies).
         Pattern(
             "phone_nanp",
             r"(?:1[ .-])?(?:\([2-9][0-9]{2}\)[ .-]?|[2-9][0-9]{2}[ .-])"
             r"[2-9][0-9]{2}[ .-][0-9]{4}(?![A-Za-z0-9_-]|\.[0-9])",
+            prefilter=r"(?:\([2-9][0-9]{2}\)[ .-]?|[2-9][0-9]{2}[ .-])[2-9][0-9]{2}[ .-][0-9]{4}",
         ),
         # Any other national format only next to a word that says it is a phone number.
         Pattern(
             "phone_ctx",
             rf"{_PHONE_WORDS}{_NOT_ALNUM_AFTER}[^0-9\n]{{0,20}}"
             r"(?:\+|00)?[0-9(][0-9 ()./-]{7,20}[0-9](?![0-9])",
+            # The gap before the number may be any length here: a bounded gap of characters
+            # that are not ASCII would need UTF-8 mode. "+" or "00" then "[0-9(]" are also
+            # eight characters of "[0-9(+][0-9 ()./-]{7}".
+            prefilter=cased(_PHONE_WORDS_RE, not_after="") + r"[^0-9\n]*[0-9(+][0-9 ()./-]{7}",
         ),
         Pattern(
             "card",
             rf"[2-6]{_NUM_GUARD}{_GROUP_GUARD}[0-9]{{3}}(?:[ -]?[0-9]){{8,15}}"
             rf"{_NUM_AFTER}{_GROUP_AFTER}",
+            prefilter=r"[2-6][0-9]{3}(?:[ -]?[0-9]){8}",
         ),
-        Pattern("iban", rf"[A-Z]{_ALNUM_GUARD}[A-Z][0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}"),
+        Pattern(
+            "iban",
+            rf"[A-Z]{_ALNUM_GUARD}[A-Z][0-9]{{2}}(?: ?[A-Z0-9]){{11,30}}",
+            prefilter=r"[A-Z]{2}[0-9]{2}(?: ?[A-Z0-9]){11}",
+        ),
         Pattern(
             "us_ssn",
             rf"[0-9]{_NUM_GUARD}{_GROUP_GUARD}"
             rf"(?:[0-9]{{2}}-[0-9]{{2}}-[0-9]{{4}}|[0-9]{{2}} [0-9]{{2}} [0-9]{{4}})"
             rf"{_NUM_AFTER}{_GROUP_AFTER}",
+            prefilter=r"[0-9]{3}(?:-[0-9]{2}-| [0-9]{2} )[0-9]{4}",
         ),
         Pattern(
             "us_ssn_ctx",
             cased("ssn|social security(?: number| no)?")
             + r"[^0-9A-Za-z\n][^0-9\n]{0,20}[0-9]{9}(?![0-9])",
+            prefilter=_context("ssn|social security", "[0-9]{9}"),
         ),
         Pattern(
             "uk_nino",
             rf"[A-CEGHJ-PR-TW-Z]{_ALNUM_GUARD}[A-CEGHJ-NPR-TW-Z] ?[0-9]{{2}} ?[0-9]{{2}} ?"
             rf"[0-9]{{2}} ?[A-D]{_NOT_ALNUM_AFTER}",
+            prefilter=r"[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z] ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]",
         ),
         Pattern(
             "nl_bsn_ctx",
             cased("bsn|burgerservicenummer|sofi-?nummer")
             + r"[^0-9A-Za-z\n][^0-9\n]{0,30}[0-9]{2,4}[ .]?[0-9]{2,3}[ .]?[0-9]{3}(?![0-9])",
+            prefilter=_context("bsn|burgerservicenummer|sofi-?nummer", "[0-9]{2}"),
         ),
-        Pattern("es_dni", rf"[0-9]{_ALNUM_GUARD}[0-9]{{7}}-?[A-Z]{_NOT_ALNUM_AFTER}"),
-        Pattern("es_nie", rf"[XYZ]{_ALNUM_GUARD}-?[0-9]{{7}}-?[A-Z]{_NOT_ALNUM_AFTER}"),
+        Pattern(
+            "es_dni",
+            rf"[0-9]{_ALNUM_GUARD}[0-9]{{7}}-?[A-Z]{_NOT_ALNUM_AFTER}",
+            prefilter=r"[0-9]{8}-?[A-Z]",
+        ),
+        Pattern(
+            "es_nie",
+            rf"[XYZ]{_ALNUM_GUARD}-?[0-9]{{7}}-?[A-Z]{_NOT_ALNUM_AFTER}",
+            prefilter=r"[XYZ]-?[0-9]{7}-?[A-Z]",
+        ),
         Pattern(
             "it_cf",
             rf"[A-Z]{_ALNUM_GUARD}[A-Z]{{5}}[0-9LMNP-V]{{2}}[ABCDEHLMPRST][0-9LMNP-V]{{2}}[A-Z]"
             rf"[0-9LMNP-V]{{3}}[A-Z]{_NOT_ALNUM_AFTER}",
+            prefilter=r"[A-Z]{6}[0-9LMNP-V]{2}[ABCDEHLMPRST][0-9LMNP-V]{2}[A-Z][0-9LMNP-V]{3}[A-Z]",
         ),
         Pattern(
             "fr_nir",
             rf"[12378]{_NUM_GUARD}{_GROUP_GUARD} ?[0-9]{{2}} ?[0-9]{{2}} ?(?:[0-9]{{2}}|2[AB]) ?"
             rf"[0-9]{{3}} ?[0-9]{{3}} ?[0-9]{{2}}{_NUM_AFTER}{_GROUP_AFTER}",
+            prefilter=r"[12378] ?[0-9]{2} ?[0-9]{2} ?(?:[0-9]{2}|2[AB]) ?"
+            r"[0-9]{3} ?[0-9]{3} ?[0-9]{2}",
         ),
         Pattern(
             "de_steuer_id_ctx",
-            cased(
-                "steuer-?id|steuerliche identifikationsnummer|steuer-?identifikationsnummer"
-                "|identifikationsnummer|id ?nr|tax id"
-            )
+            cased(_STEUER_WORDS)
             + r"[^0-9A-Za-z\n][^0-9\n]{0,30}[1-9][0-9]{1,2}(?: ?[0-9]{3}){3}(?![0-9])",
+            prefilter=_context(_STEUER_WORDS, "[1-9][0-9]"),
         ),
         Pattern(
             "in_aadhaar",
             r"[2-9](?<![A-Za-z0-9_.-].)(?<![0-9][ -].)"
             r"(?:[0-9]{3} [0-9]{4} [0-9]{4}|[0-9]{3}-[0-9]{4}-[0-9]{4})"
             r"(?![A-Za-z0-9_]|[ .-][0-9])",
+            prefilter=r"[2-9][0-9]{3}(?: [0-9]{4} |-[0-9]{4}-)[0-9]{4}",
         ),
         Pattern(
             "in_aadhaar_ctx",
             cased("aadhaa?r|uidai") + r"[^0-9A-Za-z\n][^0-9\n]{0,30}[2-9][0-9]{11}(?![0-9])",
+            prefilter=_context("aadhaa?r|uidai", "[2-9][0-9]{11}"),
         ),
         Pattern(
             "uk_nhs_ctx",
             cased("nhs")
             + r"[^0-9A-Za-z\n][^0-9\n]{0,20}[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])",
+            prefilter=_context("nhs", "[0-9]{3}"),
         ),
         # Octets above 255 and leading zeros are left to ``ipaddress``.
         Pattern(
             "ipv4",
             r"[0-9](?<![A-Za-z0-9_.].)[0-9]{0,2}(?:\.[0-9]{1,3}){3}(?![A-Za-z0-9_]|\.[0-9])",
+            prefilter=r"[0-9]\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]",
         ),
         # Compressed IPv6 is found at its "::" and widened in Python; the full form needs 8 groups.
-        Pattern("ipv6_compressed", r"::(?:(?<=[0-9A-Fa-f]::)|(?=[0-9A-Fa-f]))"),
+        Pattern("ipv6_compressed", r"::(?:(?<=[0-9A-Fa-f]::)|(?=[0-9A-Fa-f]))", prefilter="::"),
         Pattern(
             "ipv6_full",
             r"[0-9A-Fa-f](?<![A-Za-z0-9_:.].)[0-9A-Fa-f]{0,3}(?::[0-9A-Fa-f]{1,4}){7}"
             r"(?![A-Za-z0-9_:])",
+            prefilter=r"[0-9A-Fa-f](?::[0-9A-Fa-f]{1,4}){6}:[0-9A-Fa-f]",
         ),
         Pattern(
             "dob",
@@ -195,6 +254,8 @@ def _patterns() -> tuple[Pattern, ...]:
             # on 12/03/2001" gives no date of birth.
             rf"(?:{_DOB_WORDS}|D\.O\.B\.?|d\.o\.b\.?){_NOT_ALNUM_AFTER}[^\n0-9.;!?]{{0,40}}?"
             rf"(?<![0-9]){_DATE}(?![0-9])",
+            # Any date form starts with a digit or a month name.
+            prefilter=rf"{cased(_DOB_WORDS_RE, not_after='')}|[Dd]\.[Oo]\.[Bb]",
         ),
         # "key": "value", key = value, key: value; one pattern per group of keys, because one
         # alternation of them all is more than Hyperscan's prefilter keeps exact (it then flags
@@ -204,6 +265,7 @@ def _patterns() -> tuple[Pattern, ...]:
                 f"named_field_{i}",
                 rf"{cased(k)}[\"']?[ \t]*(?:=>|:=|[:=])[ \t]*"
                 r"(?:\"[^\"\n]{1,120}\"|'[^'\n]{1,120}'|[^ \t\r\n,;{}\[\]()\"'<>]{1,80})",
+                prefilter=cased(k, not_after="") + _ASSIGN,
             )
             for i, (k, _) in enumerate(_FIELD_KEYS)
         ),
@@ -214,6 +276,8 @@ def _patterns() -> tuple[Pattern, ...]:
             "named_field_prose",
             rf"{keys}\.?[ \t]+(?:(?:is|was|no\.?|#)[ \t]+)?[A-Z0-9][A-Z0-9-]{{5,24}}"
             r"(?![A-Za-z0-9-])",
+            prefilter=cased("|".join(k for k, _ in _FIELD_KEYS), not_after="")
+            + r"\.?[ \t]+(?:(?:is|was|no\.?|#)[ \t]+)?[A-Z0-9][A-Z0-9-]{5}",
         ),
     )
 
