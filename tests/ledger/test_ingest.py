@@ -257,3 +257,13 @@ def test_reading_content_is_recorded(
     reads = client.get(f"/api/v1/interactions/{interaction}/reads", headers=responder).json()
     assert len(reads) == 1
     assert reads[0]["reader"].startswith("token:") and reads[0]["purpose"] == "INC triage"
+
+
+def test_a_system_added_after_a_rejection_is_usable_at_once(
+    client: TestClient, auth: Auth, db: Session
+) -> None:
+    telemetry = auth("telemetry")
+    first = post(client, telemetry, [record(1)]).json()
+    assert first["accepted"] == 0 and "unknown system" in first["rejected"][0]["errors"][0]["msg"]
+    add_system(client, auth)
+    assert post(client, telemetry, [record(1)]).json()["accepted"] == 1

@@ -74,7 +74,10 @@ class ConfigCache:
                 loaded[system.slug] = build_config(system, self.policy)
             with self._lock:
                 for slug, config in loaded.items():
-                    self._entries[slug] = (now, config)
+                    # An unknown slug is not remembered: a system added to the inventory a
+                    # moment ago must be usable at once.
+                    if config is not None:
+                        self._entries[slug] = (now, config)
             found.update(loaded)
         return found
 
