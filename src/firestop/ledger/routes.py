@@ -79,8 +79,12 @@ def list_interactions(
         limit=limit,
         offset=offset,
     )
+    held = service.held_ids(db, [r.id for r in rows])  # one query for the page, not one per row
     return [
-        service.interaction_view(db, r, with_content=False, reader=principal.actor) for r in rows
+        service.interaction_view(
+            db, r, with_content=False, reader=principal.actor, held=r.id in held
+        )
+        for r in rows
     ]
 
 

@@ -24,7 +24,14 @@ from firestop.db import utcnow
 from firestop.detect.base import Finding, SystemConfig
 from firestop.errors import not_found
 from firestop.inventory.models import System
-from firestop.ledger.models import Artefact, ContentMode, ContentRead, Hold, Interaction
+from firestop.ledger.models import (
+    Artefact,
+    ContentMode,
+    ContentRead,
+    Hold,
+    Interaction,
+    PendingTelemetry,
+)
 from firestop.ledger.schemas import InteractionIn, InteractionOut
 
 # Findings of these detectors are what redaction removes before storage.
@@ -312,9 +319,18 @@ def held_ids(db: Session, ids: Iterable[int]) -> set[int]:
 
 
 def interaction_view(
-    db: Session, row: Interaction, *, with_content: bool, reader: str, purpose: str = ""
+    db: Session,
+    row: Interaction,
+    *,
+    with_content: bool,
+    reader: str,
+    purpose: str = "",
+    held: bool | None = None,
 ) -> InteractionOut:
-    """The interaction as the API shows it. Reading raw content leaves a record of who read it."""
+    """The interaction as the API shows it. Reading raw content leaves a record of who read it.
+
+    ``held`` may be given when the caller looked it up for a whole page at once.
+    """
     if with_content and row.content_mode == ContentMode.raw and row.content_reduced_at is None:
         db.add(ContentRead(interaction_id=row.id, reader=reader, purpose=purpose[:500]))
     return InteractionOut(
@@ -333,7 +349,7 @@ def interaction_view(
         instructions_version=row.instructions_version,
         status=row.status,
         content_mode=row.content_mode if row.content_reduced_at is None else "reduced",
-        held=bool(held_ids(db, [row.id])),
+        held=bool(held_ids(db, [row.id])) if held is None else held,
         content=row.content if with_content else None,
         details=row.details,
         downstream=[
@@ -467,8 +483,6 @@ def apply_retention(
 
 def forget_pending(db: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
     """Drop OTLP fragments whose span never came."""
-    from firestop.ledger.models import PendingTelemetry
-
     cutoff = (now or utcnow()) - older_than
     gone: CursorResult[Any] = db.execute(  # type: ignore[assignment]
         delete(PendingTelemetry).where(PendingTelemetry.received_at < cutoff)
