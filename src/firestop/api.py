@@ -18,6 +18,7 @@ from firestop.config import Settings, get_settings
 from firestop.db import make_engine, make_sessionmaker
 from firestop.deps import DB, ensure_pipeline
 from firestop.detect.routes import router as detect_router
+from firestop.gctune import tune_for_server
 from firestop.incidents.routes import router as incidents_router
 from firestop.inventory.routes import router as inventory_router
 from firestop.ledger import maintenance
@@ -30,11 +31,17 @@ from firestop.signals.routes import router as signals_router
 from firestop.web.routes import install as install_web
 
 
+def _warm(app: FastAPI) -> None:
+    ensure_pipeline(app)
+    if app.state.settings.tune_gc:
+        tune_for_server()
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     # Compile the detectors' patterns now rather than in the first ingest request.
-    threading.Thread(target=ensure_pipeline, args=(app,), daemon=True).start()
+    threading.Thread(target=_warm, args=(app,), daemon=True).start()
     task = None
     if settings.maintenance_interval > 0:
         task = asyncio.create_task(

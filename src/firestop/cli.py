@@ -197,6 +197,9 @@ def serve(
     engine.dispose()
     bind_host, bind_port = host or s.host, port or s.port
     out.print(f"Firestop is at http://{bind_host}:{bind_port}/  (API described at /openapi.json)")
+    # A long-running server: tune the garbage collector once warm (see firestop/gctune.py).
+    s = s.model_copy(update={"tune_gc": True})
+    os.environ["FIRESTOP_TUNE_GC"] = "1"
     try:
         application = create_app(s)
     except FirestopError as exc:

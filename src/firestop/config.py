@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     ingest_max_bytes: int = 32_000_000
     # How often retention runs in each server process (seconds); 0 turns it off.
     maintenance_interval: float = 3600.0
+    # Server processes only (``firestop serve`` sets it): once started, keep the long-lived
+    # heap out of the garbage collector's way (see ``firestop.gctune``).
+    tune_gc: bool = False
 
     @property
     def is_embedded(self) -> bool:

@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from firestop.db import utcnow
+from firestop.db import table_of, utcnow
 from firestop.detect.base import ContentDetector, Finding, Observed, StreamDetector, SystemConfig
 from firestop.detect.config import ConfigCache
 from firestop.detect.engine import ContentEngine
@@ -265,5 +265,5 @@ def deliver(
     ]
     for row, fp in zip(rows, keyed, strict=True):
         row["signal_id"] = signal_of.get(fp)
-    db.execute(insert(FindingRow), rows)
+    db.execute(insert(table_of(FindingRow)), rows)
     return len(outcomes)

@@ -21,12 +21,12 @@ import logging
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
-from firestop.db import take_write_lock
+from firestop.db import table_of, take_write_lock
 from firestop.detect.base import Observed, SystemConfig
 from firestop.detect.models import DetectorState
 
@@ -39,7 +39,7 @@ MAX_EXAMPLES = 50
 # windows leave it out. Drift and outcome counts do not depend on time and use every record.
 LATE_AFTER = timedelta(hours=1)
 
-_TABLE = cast(Table, DetectorState.__table__)  # a declarative class's table is a Table
+_TABLE = table_of(DetectorState)
 _UPDATE = (
     _TABLE.update()
     .where(_TABLE.c.id == bindparam("_id"))

@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session, selectinload
 
-from firestop.db import utcnow
+from firestop.db import table_of, utcnow
 from firestop.detect.base import Finding, SystemConfig
 from firestop.errors import not_found
 from firestop.inventory.models import System
@@ -39,33 +39,35 @@ REDACTING_DETECTORS = frozenset({"pii", "secret"})
 _PATH = re.compile(r"^(instructions|output)$|^(messages|retrieval|tool_calls)\[(\d+)\]\.(\w+)$")
 
 
-def content_of(record: InteractionIn) -> dict[str, Any]:
-    """The part of a record the content policy governs, as plain JSON."""
-    return {
-        "instructions": record.instructions,
-        "messages": [m.model_dump(exclude_none=True) for m in record.messages],
-        "output": record.output,
-        "retrieval": [r.model_dump(mode="json", exclude_none=True) for r in record.retrieval],
-        "tool_calls": [t.model_dump(mode="json", exclude_none=True) for t in record.tool_calls],
+_CONTENT_FIELDS = ("instructions", "messages", "output", "retrieval", "tool_calls")
+_DETAIL_FIELDS = (
+    "parameters",
+    "permissions",
+    "moderation",
+    "feedback",
+    "human_decisions",
+    "outcome",
+    "error",
+    "finish_reason",
+    "latency_ms",
+    "usage",
+    "attributes",
+)
+_DUMPED = set(_CONTENT_FIELDS + _DETAIL_FIELDS)
+
+
+def parts_of(record: InteractionIn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The record as plain JSON, split into the content its system's content policy governs
+    and the details kept as they are. One serialisation pass for both: this runs for every
+    interaction ingested."""
+    dumped = record.model_dump(mode="json", include=_DUMPED, exclude_none=True)
+    content = {
+        k: dumped.get(k, "" if k in ("instructions", "output") else []) for k in _CONTENT_FIELDS
     }
-
-
-def details_of(record: InteractionIn) -> dict[str, Any]:
-    fields = (
-        "parameters",
-        "permissions",
-        "moderation",
-        "feedback",
-        "human_decisions",
-        "outcome",
-        "error",
-        "finish_reason",
-        "latency_ms",
-        "usage",
-        "attributes",
-    )
-    dumped = record.model_dump(mode="json", include=set(fields), exclude_none=True)
-    return {k: v for k, v in dumped.items() if v not in ("", [], {})}
+    details = {
+        k: v for k in _DETAIL_FIELDS if (v := dumped.get(k)) is not None and v not in ("", [], {})
+    }
+    return content, details
 
 
 def digest(content: Mapping[str, Any]) -> str:
@@ -128,15 +130,16 @@ def redacted(content: dict[str, Any], findings: Sequence[Finding]) -> dict[str, 
 
 def stored_content(
     record: InteractionIn, mode: str, findings: Sequence[Finding]
-) -> tuple[dict[str, Any], str]:
-    """The content to store under the system's policy, and the digest of the original."""
-    content = content_of(record)
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The content to store under the system's policy, the digest of the original, and the
+    record's details."""
+    content, details = parts_of(record)
     original = digest(content)
     if mode == ContentMode.hashed:
-        return hashed(content), original
+        return hashed(content), original, details
     if mode == ContentMode.redacted:
-        return redacted(content, findings), original
-    return content, original
+        return redacted(content, findings), original, details
+    return content, original, details
 
 
 @dataclass(slots=True)
@@ -152,7 +155,7 @@ class Stored:
 
 def _insert(db: Session) -> Any:
     name = db.get_bind().dialect.name
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(Interaction)
+    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table_of(Interaction))
 
 
 def store(
@@ -169,7 +172,7 @@ def store(
     for _, record, config, findings in batch:
         if record.id is None:
             record.id = uuid.uuid4().hex  # no client id: this record cannot be deduplicated
-        content, original = stored_content(record, config.content_mode, findings)
+        content, original, details = stored_content(record, config.content_mode, findings)
         rows.append(
             {
                 "system_id": config.id,
@@ -191,7 +194,7 @@ def store(
                 "content_mode": config.content_mode,
                 "content": content,
                 "content_sha256": original,
-                "details": details_of(record),
+                "details": details,
             }
         )
     # Executed as "insertmanyvalues": SQLAlchemy packs the rows into multi-row INSERTs within
@@ -236,7 +239,7 @@ def store(
                 for d in record.downstream
             ]
     if artefacts:
-        db.execute(insert(Artefact), artefacts)
+        db.execute(insert(table_of(Artefact)), artefacts)
     return stored
 
 
@@ -275,7 +278,7 @@ def update_record(
 ) -> None:
     """Replace a stored interaction's content and details with a fuller version of itself
     (telemetry about it that arrived later). Its id and client id stay."""
-    content, original = stored_content(record, config.content_mode, findings)
+    content, original, details = stored_content(record, config.content_mode, findings)
     row.ended_at = record.ended_at
     row.user_id, row.session_id = record.user_id, record.session_id
     row.model, row.provider = record.model, record.provider
@@ -283,7 +286,7 @@ def update_record(
     row.instructions_version, row.status = record.instructions_version, record.status
     row.tools = " ".join(dict.fromkeys(t.name for t in record.tool_calls))
     row.content, row.content_sha256 = content, original
-    row.details = details_of(record)
+    row.details = details
     known = {(a.type, a.ref) for a in row.downstream}
     for d in record.downstream:
         if (d.type.value, d.ref) not in known:

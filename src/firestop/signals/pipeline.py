@@ -27,7 +27,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from firestop.db import take_write_lock, utcnow
+from firestop.db import table_of, take_write_lock, utcnow
 from firestop.incidents.models import Incident
 from firestop.policy.schemas import Policy, RouteMatch, Sev, SignalRoute, SignalRouteRule
 from firestop.signals.models import Signal, SignalInteraction, SignalSource, SignalStatus
@@ -78,36 +78,77 @@ def worse(a: str | None, b: str | None) -> str | None:
 
 def lock_fingerprint(db: Session, fp: str) -> None:
     """Serialise hits on one fingerprint across concurrent batches and nodes."""
+    lock_fingerprints(db, [fp])
+
+
+def lock_fingerprints(db: Session, fps: Iterable[str]) -> None:
+    """``lock_fingerprint`` for a whole batch in one statement.
+
+    The locks are taken in ascending key order, so two batches that share some fingerprints
+    never wait on each other in a cycle. SQLite has one write lock for everything.
+    """
+    keys = sorted({int(fp[:15], 16) for fp in fps})
+    if not keys:
+        return
     if db.get_bind().dialect.name == "postgresql":
-        db.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(fp[:15], 16)})
+        db.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(k) FROM "
+                "(SELECT unnest(CAST(:keys AS bigint[])) AS k ORDER BY 1) AS ordered"
+            ),
+            {"keys": keys},
+        )
     else:
         take_write_lock(db)
 
 
-def _link(db: Session, signal: Signal, interactions: dict[int, str | None], now: datetime) -> None:
-    if not interactions:
+def _link(
+    db: Session, links: Sequence[tuple[Signal, dict[int, str | None]]], now: datetime
+) -> None:
+    """Attach interactions to their signals (one statement for the whole batch)."""
+    rows = [
+        {"signal_id": signal.id, "interaction_id": i, "user_id": u, "seen_at": now}
+        for signal, interactions in links
+        for i, u in interactions.items()
+    ]
+    if not rows:
         return
     name = db.get_bind().dialect.name
     insert = postgresql.insert if name == "postgresql" else sqlite.insert
-    db.execute(
-        insert(SignalInteraction).on_conflict_do_nothing(),
-        [
-            {"signal_id": signal.id, "interaction_id": i, "user_id": u, "seen_at": now}
-            for i, u in interactions.items()
-        ],
+    db.execute(insert(table_of(SignalInteraction)).on_conflict_do_nothing(), rows)
+
+
+def reach_of(
+    db: Session, signals: Sequence[Signal], *, since: datetime
+) -> dict[int, tuple[int, int]]:
+    """(occurrences, distinct affected users) since ``since``, for each signal.
+
+    Alerts and metric findings have no interactions: their occurrences alone count.
+    """
+    out = {s.id: (s.occurrences, 1) for s in signals}
+    if not signals:
+        return out
+    rows = db.execute(
+        select(
+            SignalInteraction.signal_id,
+            func.count(),
+            func.count(func.distinct(SignalInteraction.user_id)),
+        )
+        .where(
+            SignalInteraction.signal_id.in_(list(out)),
+            SignalInteraction.seen_at >= since,
+        )
+        .group_by(SignalInteraction.signal_id)
     )
+    for signal_id, count, users in rows:
+        if count:
+            out[signal_id] = (int(count), max(int(users), 1))
+    return out
 
 
 def reach(db: Session, signal: Signal, *, since: datetime) -> tuple[int, int]:
     """(occurrences, distinct affected users) of the signal since ``since``."""
-    count, users = db.execute(
-        select(func.count(), func.count(func.distinct(SignalInteraction.user_id))).where(
-            SignalInteraction.signal_id == signal.id, SignalInteraction.seen_at >= since
-        )
-    ).one()
-    if count == 0:  # alerts and metric findings have no interactions: occurrences only
-        return signal.occurrences, 1
-    return int(count), max(int(users), 1)
+    return reach_of(db, [signal], since=since)[signal.id]
 
 
 def matches(rule: RouteMatch, hit: Hit, signal: Signal) -> bool:
@@ -173,26 +214,37 @@ def _route(
     return rule
 
 
-def _current(db: Session, fp: str, since: datetime) -> Signal | None:
-    return db.scalar(
+def _current(db: Session, fps: Sequence[str], since: datetime) -> dict[str, Signal]:
+    """The latest signal of each fingerprint seen since ``since`` (locked for update)."""
+    found: dict[str, Signal] = {}
+    rows = db.scalars(
         select(Signal)
-        .where(Signal.fingerprint == fp, Signal.last_seen >= since)
+        .where(Signal.fingerprint.in_(fps), Signal.last_seen >= since)
         .order_by(Signal.id.desc())
-        .limit(1)
         .with_for_update()
     )
+    for signal in rows:
+        found.setdefault(signal.fingerprint, signal)
+    return found
 
 
-def _snooze_of(db: Session, fp: str, now: datetime) -> Signal | None:
-    return db.scalar(
-        select(Signal)
-        .where(Signal.fingerprint == fp, Signal.snoozed_until > now)
-        .order_by(Signal.id.desc())
-        .limit(1)
-    )
+def _snoozes(db: Session, fps: Sequence[str], now: datetime) -> dict[str, Signal]:
+    """For each fingerprint still snoozed, the signal that carries the latest snooze."""
+    found: dict[str, Signal] = {}
+    if fps:
+        rows = db.scalars(
+            select(Signal)
+            .where(Signal.fingerprint.in_(fps), Signal.snoozed_until > now)
+            .order_by(Signal.id.desc())
+        )
+        for signal in rows:
+            found.setdefault(signal.fingerprint, signal)
+    return found
 
 
-def _new_signal(db: Session, hit: Hit, now: datetime, *, escalated: bool = False) -> Signal:
+def _new_signal(
+    hit: Hit, now: datetime, snoozed: Signal | None, *, escalated: bool = False
+) -> Signal:
     signal = Signal(
         source=hit.source.value,
         detector_id=hit.detector,
@@ -210,49 +262,91 @@ def _new_signal(db: Session, hit: Hit, now: datetime, *, escalated: bool = False
         occurrences=hit.occurrences,
         escalated=escalated,
     )
-    snoozed = _snooze_of(db, hit.fingerprint, now)
     if snoozed is not None:
+        # A new signal for a snoozed fingerprint stays quiet until the snooze ends.
         signal.snoozed_until = snoozed.snoozed_until
         signal.snoozed_by, signal.snooze_reason = snoozed.snoozed_by, snoozed.snooze_reason
-    db.add(signal)
-    db.flush()
     return signal
 
 
+def _merged(hits: Iterable[Hit]) -> list[Hit]:
+    """One hit per fingerprint (the same problem twice in one call is one problem)."""
+    by_fp: dict[str, Hit] = {}
+    for hit in hits:
+        seen = by_fp.get(hit.fingerprint)
+        if seen is None:
+            by_fp[hit.fingerprint] = hit
+            continue
+        seen.occurrences += hit.occurrences
+        seen.interactions.update(hit.interactions)
+        seen.co_detectors |= hit.co_detectors
+        seen.severity = worse(seen.severity, hit.severity)
+    return [by_fp[fp] for fp in sorted(by_fp)]
+
+
 def raise_hit(db: Session, *, policy: Policy, hit: Hit, now: datetime | None = None) -> Outcome:
+    return raise_hits(db, policy=policy, hits=[hit], now=now)[0]
+
+
+def raise_hits(
+    db: Session, *, policy: Policy, hits: Iterable[Hit], now: datetime | None = None
+) -> list[Outcome]:
+    """Raise or update the signals of a batch of hits, with a fixed number of statements.
+
+    A batch of detector findings carries a hundred or more distinct hits; each used to cost
+    several round trips. Here every step runs once for the whole batch: lock, read the
+    current signals, insert the new ones, link the interactions, count reach. Only what is
+    rare — escalation of a dismissed signal, opening an incident — goes hit by hit.
+    """
     now = now or utcnow()
     detection = policy.detection
-    lock_fingerprint(db, hit.fingerprint)
-    signal = _current(db, hit.fingerprint, now - timedelta(minutes=detection.dedup_window_minutes))
-    created = signal is None
-    if signal is None:
-        signal = _new_signal(db, hit, now)
-    else:
-        signal.occurrences += hit.occurrences
-        signal.last_seen = now
-        signal.severity_hint = worse(signal.severity_hint, hit.severity)
-    _link(db, signal, hit.interactions, now)
-    incident = db.get(Incident, signal.incident_id) if signal.incident_id else None
-    if incident is not None and incident.is_open and hit.interactions:
-        from firestop.ledger.service import hold
-
-        hold(db, incident_id=incident.id, interaction_ids=hit.interactions, actor=POLICY_ACTOR)
-
-    escalated = False
     aggregation = detection.aggregation
+    ordered = _merged(hits)
+    if not ordered:
+        return []
+    fps = [h.fingerprint for h in ordered]
+    lock_fingerprints(db, fps)
+    current = _current(db, fps, now - timedelta(minutes=detection.dedup_window_minutes))
+    snoozes = _snoozes(db, [fp for fp in fps if fp not in current], now)
+
+    pairs: list[tuple[Hit, Signal, bool]] = []
+    for hit in ordered:
+        signal = current.get(hit.fingerprint)
+        if signal is None:
+            signal = _new_signal(hit, now, snoozes.get(hit.fingerprint))
+            db.add(signal)
+            pairs.append((hit, signal, True))
+        else:
+            signal.occurrences += hit.occurrences
+            signal.last_seen = now
+            signal.severity_hint = worse(signal.severity_hint, hit.severity)
+            pairs.append((hit, signal, False))
+    db.flush()  # ids for the new signals
+    _link(db, [(signal, hit.interactions) for hit, signal, _ in pairs], now)
+    _hold_for_open_incidents(db, pairs)
+
     # Users are at most the occurrences, so below √threshold occurrences nothing can escalate
     # and the count is not worth a query.
-    if not signal.escalated and signal.occurrences**2 >= aggregation.threshold:
-        occurrences, users = reach(
-            db, signal, since=now - timedelta(minutes=aggregation.window_minutes)
-        )
-        if occurrences * users >= aggregation.threshold:
+    candidates = [
+        s for _, s, _ in pairs if not s.escalated and s.occurrences**2 >= aggregation.threshold
+    ]
+    reaches = reach_of(db, candidates, since=now - timedelta(minutes=aggregation.window_minutes))
+
+    outcomes: list[Outcome] = []
+    for hit, signal, created in pairs:
+        escalated = False
+        measured = reaches.get(signal.id) if not signal.escalated else None
+        if measured is not None and measured[0] * measured[1] >= aggregation.threshold:
             escalated = True
+            occurrences, users = measured
             if signal.status in (SignalStatus.dismissed, SignalStatus.near_miss):
                 # Decided as harmless, and now it is everywhere: ask again, as a new signal.
-                signal = _new_signal(db, hit, now, escalated=True)
+                snoozed = _snoozes(db, [hit.fingerprint], now).get(hit.fingerprint)
+                signal = _new_signal(hit, now, snoozed, escalated=True)
                 signal.occurrences = occurrences
-                _link(db, signal, hit.interactions, now)
+                db.add(signal)
+                db.flush()
+                _link(db, [(signal, hit.interactions)], now)
                 created = True
             signal.escalated = True
             signal.severity_hint = worse(signal.severity_hint, aggregation.escalate_to.value)
@@ -260,13 +354,23 @@ def raise_hit(db: Session, *, policy: Policy, hit: Hit, now: datetime | None = N
                 f"{signal.summary}\n\nEscalated: {occurrences} occurrences affecting "
                 f"{users} users within {aggregation.window_minutes} minutes."
             ).strip()[:4000]
-    routed = _route(db, policy, hit, signal, now) if created or escalated else None
-    return Outcome(signal, created, escalated, routed)
+        routed = _route(db, policy, hit, signal, now) if created or escalated else None
+        outcomes.append(Outcome(signal, created, escalated, routed))
+    return outcomes
 
 
-def raise_hits(
-    db: Session, *, policy: Policy, hits: Iterable[Hit], now: datetime | None = None
-) -> list[Outcome]:
-    # A fixed order of fingerprints: two batches never wait on each other's locks in a cycle.
-    ordered: Sequence[Hit] = sorted(hits, key=lambda h: h.fingerprint)
-    return [raise_hit(db, policy=policy, hit=h, now=now) for h in ordered]
+def _hold_for_open_incidents(db: Session, pairs: Sequence[tuple[Hit, Signal, bool]]) -> None:
+    """Interactions of a signal that already became an open incident are held by it."""
+    wanted: dict[int, dict[int, str | None]] = {}
+    for hit, signal, _ in pairs:
+        if signal.incident_id is not None and hit.interactions:
+            wanted.setdefault(signal.incident_id, {}).update(hit.interactions)
+    if not wanted:
+        return
+    from firestop.ledger.service import hold
+
+    for incident in db.scalars(select(Incident).where(Incident.id.in_(list(wanted)))):
+        if incident.is_open:
+            hold(
+                db, incident_id=incident.id, interaction_ids=wanted[incident.id], actor=POLICY_ACTOR
+            )
