@@ -256,7 +256,7 @@ def deliver(
                 configs[f.system_id] = config
     hits = hits_from_findings(findings, configs, users or {})
     outcomes = raise_hits(db, policy=pipeline.policy, hits=hits, now=now)
-    signal_of = {o.signal.fingerprint: o.signal.id for o in outcomes}
+    signal_of = {o.fingerprint: o.signal_id for o in outcomes}
     rows = _finding_rows(findings, now)
     keyed = [
         fingerprint_of(SignalSource.detector, f.system_id, f.detector, f.rule, f.group)

@@ -22,8 +22,9 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -63,6 +64,17 @@ def fingerprint_of(source: SignalSource, *parts: str | int | None) -> str:
 
 @dataclass(slots=True)
 class Outcome:
+    signal_id: int
+    fingerprint: str
+    created: bool
+    escalated: bool
+    routed: SignalRouteRule | None
+
+
+@dataclass(slots=True)
+class Raised:
+    """What ``raise_hit`` gives back: the outcome with the signal itself, freshly loaded."""
+
     signal: Signal
     created: bool
     escalated: bool
@@ -102,13 +114,11 @@ def lock_fingerprints(db: Session, fps: Iterable[str]) -> None:
         take_write_lock(db)
 
 
-def _link(
-    db: Session, links: Sequence[tuple[Signal, dict[int, str | None]]], now: datetime
-) -> None:
+def _link(db: Session, links: Sequence[tuple[int, dict[int, str | None]]], now: datetime) -> None:
     """Attach interactions to their signals (one statement for the whole batch)."""
     rows = [
-        {"signal_id": signal.id, "interaction_id": i, "user_id": u, "seen_at": now}
-        for signal, interactions in links
+        {"signal_id": signal_id, "interaction_id": i, "user_id": u, "seen_at": now}
+        for signal_id, interactions in links
         for i, u in interactions.items()
     ]
     if not rows:
@@ -119,15 +129,20 @@ def _link(
 
 
 def reach_of(
-    db: Session, signals: Sequence[Signal], *, since: datetime
+    db: Session, signal_ids: Sequence[int], *, since: datetime
 ) -> dict[int, tuple[int, int]]:
     """(occurrences, distinct affected users) since ``since``, for each signal.
 
     Alerts and metric findings have no interactions: their occurrences alone count.
     """
-    out = {s.id: (s.occurrences, 1) for s in signals}
-    if not signals:
-        return out
+    if not signal_ids:
+        return {}
+    out: dict[int, tuple[int, int]] = {
+        i: (n, 1)
+        for i, n in db.execute(
+            select(_SIGNALS.c.id, _SIGNALS.c.occurrences).where(_SIGNALS.c.id.in_(signal_ids))
+        )
+    }
     rows = db.execute(
         select(
             SignalInteraction.signal_id,
@@ -135,7 +150,7 @@ def reach_of(
             func.count(func.distinct(SignalInteraction.user_id)),
         )
         .where(
-            SignalInteraction.signal_id.in_(list(out)),
+            SignalInteraction.signal_id.in_(signal_ids),
             SignalInteraction.seen_at >= since,
         )
         .group_by(SignalInteraction.signal_id)
@@ -144,11 +159,6 @@ def reach_of(
         if count:
             out[signal_id] = (int(count), max(int(users), 1))
     return out
-
-
-def reach(db: Session, signal: Signal, *, since: datetime) -> tuple[int, int]:
-    """(occurrences, distinct affected users) of the signal since ``since``."""
-    return reach_of(db, [signal], since=since)[signal.id]
 
 
 def matches(rule: RouteMatch, hit: Hit, signal: Signal) -> bool:
@@ -214,37 +224,50 @@ def _route(
     return rule
 
 
-def _current(db: Session, fps: Sequence[str], since: datetime) -> dict[str, Signal]:
-    """The latest signal of each fingerprint seen since ``since`` (locked for update)."""
-    found: dict[str, Signal] = {}
-    rows = db.scalars(
-        select(Signal)
-        .where(Signal.fingerprint.in_(fps), Signal.last_seen >= since)
-        .order_by(Signal.id.desc())
+_SIGNALS = table_of(Signal)
+
+
+def _current(db: Session, fps: Sequence[str], since: datetime) -> dict[str, Any]:
+    """The latest signal of each fingerprint seen since ``since`` (locked for update), as
+    plain rows: most of a batch's hits only add to a signal, which needs no ORM object."""
+    found: dict[str, Any] = {}
+    rows = db.execute(
+        select(
+            _SIGNALS.c.id,
+            _SIGNALS.c.fingerprint,
+            _SIGNALS.c.occurrences,
+            _SIGNALS.c.severity_hint,
+            _SIGNALS.c.escalated,
+        )
+        .where(_SIGNALS.c.fingerprint.in_(fps), _SIGNALS.c.last_seen >= since)
+        .order_by(_SIGNALS.c.id.desc())
         .with_for_update()
     )
-    for signal in rows:
-        found.setdefault(signal.fingerprint, signal)
+    for row in rows:
+        found.setdefault(row.fingerprint, row)
     return found
 
 
-def _snoozes(db: Session, fps: Sequence[str], now: datetime) -> dict[str, Signal]:
-    """For each fingerprint still snoozed, the signal that carries the latest snooze."""
-    found: dict[str, Signal] = {}
+def _snoozes(db: Session, fps: Sequence[str], now: datetime) -> dict[str, Any]:
+    """For each fingerprint still snoozed, the latest snooze (until, by, reason)."""
+    found: dict[str, Any] = {}
     if fps:
-        rows = db.scalars(
-            select(Signal)
-            .where(Signal.fingerprint.in_(fps), Signal.snoozed_until > now)
-            .order_by(Signal.id.desc())
+        rows = db.execute(
+            select(
+                _SIGNALS.c.fingerprint,
+                _SIGNALS.c.snoozed_until,
+                _SIGNALS.c.snoozed_by,
+                _SIGNALS.c.snooze_reason,
+            )
+            .where(_SIGNALS.c.fingerprint.in_(fps), _SIGNALS.c.snoozed_until > now)
+            .order_by(_SIGNALS.c.id.desc())
         )
-        for signal in rows:
-            found.setdefault(signal.fingerprint, signal)
+        for row in rows:
+            found.setdefault(row.fingerprint, row)
     return found
 
 
-def _new_signal(
-    hit: Hit, now: datetime, snoozed: Signal | None, *, escalated: bool = False
-) -> Signal:
+def _new_signal(hit: Hit, now: datetime, snoozed: Any, *, escalated: bool = False) -> Signal:
     signal = Signal(
         source=hit.source.value,
         detector_id=hit.detector,
@@ -284,8 +307,11 @@ def _merged(hits: Iterable[Hit]) -> list[Hit]:
     return [by_fp[fp] for fp in sorted(by_fp)]
 
 
-def raise_hit(db: Session, *, policy: Policy, hit: Hit, now: datetime | None = None) -> Outcome:
-    return raise_hits(db, policy=policy, hits=[hit], now=now)[0]
+def raise_hit(db: Session, *, policy: Policy, hit: Hit, now: datetime | None = None) -> Raised:
+    outcome = raise_hits(db, policy=policy, hits=[hit], now=now)[0]
+    signal = db.get(Signal, outcome.signal_id, populate_existing=True)
+    assert signal is not None  # written a moment ago in this transaction
+    return Raised(signal, outcome.created, outcome.escalated, outcome.routed)
 
 
 def raise_hits(
@@ -295,8 +321,8 @@ def raise_hits(
 
     A batch of detector findings carries a hundred or more distinct hits; each used to cost
     several round trips. Here every step runs once for the whole batch: lock, read the
-    current signals, insert the new ones, link the interactions, count reach. Only what is
-    rare — escalation of a dismissed signal, opening an incident — goes hit by hit.
+    current signals, add to them, insert the new ones, link the interactions, count reach.
+    Only what is rare — escalation, opening an incident — loads the signal and goes hit by hit.
     """
     now = now or utcnow()
     detection = policy.detection
@@ -304,67 +330,121 @@ def raise_hits(
     ordered = _merged(hits)
     if not ordered:
         return []
+    db.flush()  # the statements below go around the ORM: nothing of it may be pending
     fps = [h.fingerprint for h in ordered]
     lock_fingerprints(db, fps)
     current = _current(db, fps, now - timedelta(minutes=detection.dedup_window_minutes))
     snoozes = _snoozes(db, [fp for fp in fps if fp not in current], now)
 
-    pairs: list[tuple[Hit, Signal, bool]] = []
+    # (hit, signal id, created, occurrences, escalated already); new signals go through the
+    # ORM (their routing may need the object), repeats are one UPDATE for the batch.
+    rows: list[tuple[Hit, int, bool, int, bool]] = []
+    added: list[tuple[Hit, Signal]] = []
+    repeats: list[dict[str, Any]] = []
     for hit in ordered:
-        signal = current.get(hit.fingerprint)
-        if signal is None:
+        row = current.get(hit.fingerprint)
+        if row is None:
             signal = _new_signal(hit, now, snoozes.get(hit.fingerprint))
             db.add(signal)
-            pairs.append((hit, signal, True))
-        else:
-            signal.occurrences += hit.occurrences
-            signal.last_seen = now
-            signal.severity_hint = worse(signal.severity_hint, hit.severity)
-            pairs.append((hit, signal, False))
+            added.append((hit, signal))
+            continue
+        occurrences = row.occurrences + hit.occurrences
+        repeats.append(
+            {
+                "b_id": row.id,
+                "b_occurrences": occurrences,
+                "b_severity": worse(row.severity_hint, hit.severity),
+                "b_seen": now,
+            }
+        )
+        rows.append((hit, row.id, False, occurrences, row.escalated))
     db.flush()  # ids for the new signals
-    _link(db, [(signal, hit.interactions) for hit, signal, _ in pairs], now)
-    _hold_for_open_incidents(db, pairs)
+    rows += [(hit, s.id, True, s.occurrences, False) for hit, s in added]
+    if repeats:
+        db.execute(
+            update(_SIGNALS)
+            .where(_SIGNALS.c.id == bindparam("b_id"))
+            .values(
+                occurrences=bindparam("b_occurrences"),
+                severity_hint=bindparam("b_severity"),
+                last_seen=bindparam("b_seen"),
+            ),
+            repeats,
+        )
+    _link(db, [(signal_id, hit.interactions) for hit, signal_id, *_ in rows], now)
+    _hold_for_open_incidents(db, [(hit, signal_id) for hit, signal_id, *_ in rows])
 
     # Users are at most the occurrences, so below √threshold occurrences nothing can escalate
     # and the count is not worth a query.
     candidates = [
-        s for _, s, _ in pairs if not s.escalated and s.occurrences**2 >= aggregation.threshold
+        signal_id
+        for _, signal_id, _, occurrences, escalated in rows
+        if not escalated and occurrences**2 >= aggregation.threshold
     ]
-    reaches = reach_of(db, candidates, since=now - timedelta(minutes=aggregation.window_minutes))
+    since = now - timedelta(minutes=aggregation.window_minutes)
+    reaches = reach_of(db, candidates, since=since)
+    objects = {s.id: s for _, s in added}
 
     outcomes: list[Outcome] = []
-    for hit, signal, created in pairs:
-        escalated = False
-        measured = reaches.get(signal.id) if not signal.escalated else None
-        if measured is not None and measured[0] * measured[1] >= aggregation.threshold:
-            escalated = True
-            occurrences, users = measured
-            if signal.status in (SignalStatus.dismissed, SignalStatus.near_miss):
-                # Decided as harmless, and now it is everywhere: ask again, as a new signal.
-                snoozed = _snoozes(db, [hit.fingerprint], now).get(hit.fingerprint)
-                signal = _new_signal(hit, now, snoozed, escalated=True)
-                signal.occurrences = occurrences
-                db.add(signal)
-                db.flush()
-                _link(db, [(signal, hit.interactions)], now)
-                created = True
-            signal.escalated = True
-            signal.severity_hint = worse(signal.severity_hint, aggregation.escalate_to.value)
-            signal.summary = (
-                f"{signal.summary}\n\nEscalated: {occurrences} occurrences affecting "
-                f"{users} users within {aggregation.window_minutes} minutes."
-            ).strip()[:4000]
-        routed = _route(db, policy, hit, signal, now) if created or escalated else None
-        outcomes.append(Outcome(signal, created, escalated, routed))
+    for hit, signal_id, created, _, _ in rows:
+        measured = reaches.get(signal_id)
+        escalated = measured is not None and measured[0] * measured[1] >= aggregation.threshold
+        if not created and not escalated:
+            outcomes.append(Outcome(signal_id, hit.fingerprint, False, False, None))
+            continue
+        loaded = objects.get(signal_id) or db.get(Signal, signal_id, populate_existing=True)
+        assert loaded is not None  # locked above
+        signal = loaded
+        if escalated and measured is not None:
+            signal, created = _escalate(db, hit, signal, measured, policy, now)
+        routed = _route(db, policy, hit, signal, now)
+        outcomes.append(Outcome(signal.id, hit.fingerprint, created, escalated, routed))
     return outcomes
 
 
-def _hold_for_open_incidents(db: Session, pairs: Sequence[tuple[Hit, Signal, bool]]) -> None:
+def _escalate(
+    db: Session,
+    hit: Hit,
+    signal: Signal,
+    measured: tuple[int, int],
+    policy: Policy,
+    now: datetime,
+) -> tuple[Signal, bool]:
+    """Mark a signal that recurs at scale; returns the signal to route and whether it is new."""
+    aggregation = policy.detection.aggregation
+    occurrences, users = measured
+    created = False
+    if signal.status in (SignalStatus.dismissed, SignalStatus.near_miss):
+        # Decided as harmless, and now it is everywhere: ask again, as a new signal.
+        snoozed = _snoozes(db, [hit.fingerprint], now).get(hit.fingerprint)
+        signal = _new_signal(hit, now, snoozed, escalated=True)
+        signal.occurrences = occurrences
+        db.add(signal)
+        db.flush()
+        _link(db, [(signal.id, hit.interactions)], now)
+        created = True
+    signal.escalated = True
+    signal.severity_hint = worse(signal.severity_hint, aggregation.escalate_to.value)
+    signal.summary = (
+        f"{signal.summary}\n\nEscalated: {occurrences} occurrences affecting "
+        f"{users} users within {aggregation.window_minutes} minutes."
+    ).strip()[:4000]
+    return signal, created
+
+
+def _hold_for_open_incidents(db: Session, pairs: Sequence[tuple[Hit, int]]) -> None:
     """Interactions of a signal that already became an open incident are held by it."""
+    with_interactions = {signal_id: hit for hit, signal_id in pairs if hit.interactions}
+    if not with_interactions:
+        return
+    linked = db.execute(
+        select(_SIGNALS.c.id, _SIGNALS.c.incident_id).where(
+            _SIGNALS.c.id.in_(list(with_interactions)), _SIGNALS.c.incident_id.is_not(None)
+        )
+    )
     wanted: dict[int, dict[int, str | None]] = {}
-    for hit, signal, _ in pairs:
-        if signal.incident_id is not None and hit.interactions:
-            wanted.setdefault(signal.incident_id, {}).update(hit.interactions)
+    for signal_id, incident_id in linked:
+        wanted.setdefault(incident_id, {}).update(with_interactions[signal_id].interactions)
     if not wanted:
         return
     from firestop.ledger.service import hold
