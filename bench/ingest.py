@@ -3,6 +3,7 @@
     .venv/bin/python bench/ingest.py --db sqlite --n 100000
     .venv/bin/python bench/ingest.py --db postgres --n 100000   # starts a durable PG 15
     .venv/bin/python bench/ingest.py --detectors-only --n 20000  # per-detector cost in-process
+    .venv/bin/python bench/ingest.py --detectors-only --n 3000 --presidio 500  # and Presidio's
 
 A real ``firestop serve`` runs in its own processes (``--workers``) on a fresh database; a
 client sends pre-encoded gzip JSON batches from a few threads and waits for each answer. An
@@ -235,6 +236,70 @@ def detectors_only(args: argparse.Namespace) -> None:
     for item in items:
         InteractionIn.model_validate(item.record)
     print(f"validation: {(time.perf_counter() - started) / len(items) * 1e6:.1f} µs per record")
+    if args.presidio:
+        side_by_side(engine, records[: args.presidio], fields[: args.presidio], by_slug)
+
+
+_PRESIDIO = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from bench import presidio_compare as pc
+texts = json.load(open(sys.argv[2], encoding="utf-8"))
+pc.analyzer()
+started = time.perf_counter()
+pc.presidio_entities(texts)
+print(json.dumps({"seconds": time.perf_counter() - started, "version": pc.PRESIDIO_VERSION}))
+"""
+
+
+def side_by_side(engine: Any, records: Sequence[Any], fields: Sequence[Any], by_slug: Any) -> None:
+    """Presidio's analyzer (pattern recognizers, no NLP model) on exactly the same texts.
+
+    Every text field of the same interactions, repeats included, one text per ``analyze``
+    call as a caller would make them; it runs in ``.venv-bench`` (see presidio_compare.py).
+    """
+    from firestop.detect.base import Match
+
+    python = ROOT / ".venv-bench" / "bin" / "python"
+    if not python.exists():
+        print("Presidio: skipped, .venv-bench does not exist (see bench/presidio_compare.py)")
+        return
+    texts = [f.text for group in fields for f in group]
+    with tempfile.TemporaryDirectory() as tmp:
+        inbox = Path(tmp) / "texts.json"
+        inbox.write_text(orjson.dumps(texts).decode(), encoding="utf-8")
+        done = subprocess.run(
+            [str(python), "-c", _PRESIDIO, str(ROOT), str(inbox)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    theirs = orjson.loads(done.stdout.strip().splitlines()[-1])
+    pii = next(d for d in engine.detectors if d.id == "pii")
+    started = time.perf_counter()
+    for record in records:
+        engine.run(record, by_slug[record.system])
+    ours = time.perf_counter() - started
+    started = time.perf_counter()
+    for record, group in zip(records, fields, strict=True):
+        matches = [m for m in engine.scanner.scan(group) if m.pattern.startswith("pii:")]
+        mine = [Match(m.pattern[4:], m.field, m.start, m.end) for m in matches]
+        pii.inspect(record, group, mine, by_slug[record.system])
+    ours_pii = time.perf_counter() - started
+    n, t = len(records), len(texts)
+    print(f"same texts: {n} interactions, {t} text fields")
+    print(
+        f"  Presidio {theirs['version']} analyzer: {theirs['seconds']:.2f} s = "
+        f"{t / theirs['seconds']:,.0f} texts/s, {n / theirs['seconds']:,.0f} interactions/s"
+    )
+    print(
+        f"  Firestop pii (scan + detector): {ours_pii:.2f} s = {t / ours_pii:,.0f} texts/s, "
+        f"{n / ours_pii:,.0f} interactions/s"
+    )
+    print(
+        f"  Firestop, all eight content detectors: {ours:.2f} s = {t / ours:,.0f} texts/s, "
+        f"{n / ours:,.0f} interactions/s"
+    )
 
 
 def main() -> None:
@@ -246,6 +311,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--detectors-only", action="store_true")
+    parser.add_argument(
+        "--presidio",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --detectors-only: Presidio's analyzer on the first N interactions' texts",
+    )
     args = parser.parse_args()
     if args.detectors_only:
         detectors_only(args)
