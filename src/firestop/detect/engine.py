@@ -27,13 +27,13 @@ class ContentEngine:
     def __init__(self, detectors: Sequence[ContentDetector], *, engine: str = "auto") -> None:
         self.detectors = tuple(detectors)
         patterns: list[Pattern] = []
-        self._owner: dict[str, str] = {}
+        self._owner: dict[str, tuple[str, str]] = {}  # namespaced name → (detector, own name)
         for detector in self.detectors:
             for p in detector.patterns():
                 # Pattern names are namespaced by detector so two detectors never collide.
                 name = f"{detector.id}:{p.name}"
                 patterns.append(Pattern(name, p.regex, p.caseless, p.prefilter))
-                self._owner[name] = detector.id
+                self._owner[name] = (detector.id, p.name)
         self.scanner = Scanner(patterns, engine=engine)
 
     def run(self, record: InteractionIn, config: SystemConfig) -> list[Finding]:
@@ -57,8 +57,8 @@ class ContentEngine:
     ) -> list[Finding]:
         per_detector: dict[str, list[Match]] = defaultdict(list)
         for m in matches:
-            owner = self._owner[m.pattern]
-            per_detector[owner].append(Match(m.pattern[len(owner) + 1 :], m.field, m.start, m.end))
+            owner, name = self._owner[m.pattern]
+            per_detector[owner].append(Match(name, m.field, m.start, m.end))
         findings: list[Finding] = []
         for detector in self.detectors:
             if not config.enabled(detector.id):

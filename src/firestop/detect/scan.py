@@ -215,7 +215,8 @@ class Scanner:
         if self.engine != "hyperscan":
             every = list(range(len(self.patterns)))
             return [every for _ in texts]
-        encoded = [t.encode("utf-8", "surrogatepass") for t in texts]
+        # ASCII text (most of it) encodes by copying; only the rest needs the error handler.
+        encoded = [t.encode() if t.isascii() else t.encode("utf-8", "surrogatepass") for t in texts]
         starts, offset = [], 0
         for data in encoded:
             starts.append(offset)
