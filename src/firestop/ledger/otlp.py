@@ -45,10 +45,13 @@ output):
 * OpenLLMetry: ``gen_ai.prompt.N.*`` and ``gen_ai.completion.N.*`` (incl. ``tool_calls.M.*``),
   ``llm.request.type``, ``llm.*`` parameters and usage, ``traceloop.span.kind`` = tool spans
   (``traceloop.entity.*``), vector-store spans with ``db.query.result`` events as retrieval.
+  Its current releases write the GenAI attributes above, or message events whose
+  ``gen_ai.choice`` body has the ``tool_calls`` beside the ``message``.
 * OpenInference: ``openinference.span.kind`` (LLM, EMBEDDING: records; TOOL, RETRIEVER:
   fragments; CHAIN, AGENT …: ignored), ``llm.input_messages`` / ``llm.output_messages``,
-  ``llm.prompts`` / ``llm.choices``, ``llm.model_name``, ``llm.provider`` / ``llm.system``,
-  ``llm.invocation_parameters``, ``llm.token_count.*``, ``retrieval.documents.N.document.*``,
+  ``llm.prompts`` / ``llm.choices``, ``llm.model_name`` (the model that answered),
+  ``llm.provider`` / ``llm.system``, ``llm.invocation_parameters`` (settings, and the model
+  asked for), ``llm.token_count.*``, ``retrieval.documents.N.document.*``,
   ``tool.name``, ``tool_call.id``, ``input.value`` / ``output.value``, ``session.id``,
   ``user.id``.
 
@@ -1091,7 +1094,12 @@ def _record(
     origin: _Origin,
     span_events: Sequence[tuple[str, dict[str, Any]]] = (),
 ) -> dict[str, Any]:
-    request_model = _first(attrs, "gen_ai.request.model", "llm.request.model_name")
+    invocation = _invocation_parameters(attrs)
+    # OpenInference names only the model that answered (``llm.model_name``, often a dated
+    # snapshot); the one asked for is in the invocation parameters.
+    request_model = _first(attrs, "gen_ai.request.model", "llm.request.model_name") or _first(
+        invocation, "model"
+    )
     response_model = _first(
         attrs,
         "gen_ai.response.model",
@@ -1125,7 +1133,7 @@ def _record(
             "gen_ai.conversation.id",
             "traceloop.association.properties.session_id",
         ),
-        "parameters": _parameters(attrs),
+        "parameters": _parameters(attrs, invocation),
         "usage": _usage(attrs),
         "status": "ok",
         "error": "",
@@ -1170,7 +1178,13 @@ def _apply_content(record: dict[str, Any], content: _Content) -> None:
     record["tool_calls"] = calls
 
 
-def _parameters(attrs: Mapping[str, Any]) -> dict[str, Any]:
+def _invocation_parameters(attrs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """OpenInference's ``llm.invocation_parameters``: the request's settings as a JSON object."""
+    value = _structured(attrs.get("llm.invocation_parameters"))
+    return value if isinstance(value, dict) else {}
+
+
+def _parameters(attrs: Mapping[str, Any], invocation: Mapping[str, Any]) -> dict[str, Any]:
     """Request settings as scalars: gen_ai.request.*, OpenLLMetry's llm.*, OpenInference's JSON."""
     params: dict[str, Any] = {}
     for key, value in attrs.items():
@@ -1185,11 +1199,9 @@ def _parameters(attrs: Mapping[str, Any]) -> dict[str, Any]:
     ):
         if key in attrs and name not in params:
             _set_param(params, name, attrs[key])
-    invocation = _structured(attrs.get("llm.invocation_parameters"))
-    if isinstance(invocation, dict):
-        for key, value in invocation.items():
-            if key != "model" and key not in params:
-                _set_param(params, key, value)
+    for key, value in invocation.items():
+        if key != "model" and key not in params:
+            _set_param(params, key, value)
     return params
 
 
@@ -1817,8 +1829,11 @@ def _message_events(
     }
     if role == "choice":
         choice = body if isinstance(body, dict) else {"message": {"content": body}}
-        message = choice.get("message")
-        msg = _msg_from_dict(message if isinstance(message, dict) else {}, "assistant")
+        message = dict(choice["message"]) if isinstance(choice.get("message"), dict) else {}
+        if "tool_calls" not in message and "tool_calls" in choice:
+            # OpenLLMetry's events put the calls beside the message, not in it.
+            message["tool_calls"] = choice["tool_calls"]
+        msg = _msg_from_dict(message, "assistant")
         index = _int(choice.get("index"))
         return [
             MessageEvent(
@@ -2054,7 +2069,16 @@ def _union(first: Sequence[Any], second: Sequence[Any]) -> list[Any]:
 
 
 def _jsonable_key(item: Any) -> str:
-    return json.dumps(_jsonable(item), sort_keys=True, default=str)
+    """The same for an item as mapped here and as stored, which leaves out what is None."""
+    return json.dumps(_without_none(_jsonable(item)), sort_keys=True, default=str)
+
+
+def _without_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_none(v) for v in value]
+    return value
 
 
 def _jsonable(value: Any) -> Any:
