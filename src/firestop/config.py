@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     import_max_bytes: int = 5_000_000
     # Telemetry batches (native, OTLP, metrics, alerts), measured after gzip is undone.
     ingest_max_bytes: int = 32_000_000
+    # Telemetry batches worked on at once in each server process; the rest wait their turn.
+    # Ingest is CPU work under one interpreter lock (and, on SQLite, one write lock): batches
+    # run side by side only take turns slower, and the last ones wait longest.
+    ingest_concurrency: int = Field(default=1, ge=1, le=64)
     # How often retention runs in each server process (seconds); 0 turns it off.
     maintenance_interval: float = 3600.0
     # Server processes only (``firestop serve`` sets it): once started, keep the long-lived

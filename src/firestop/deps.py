@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -66,3 +68,22 @@ def get_pipeline(request: Request) -> Pipeline:
 
 
 CurrentPipeline = Annotated["Pipeline", Depends(get_pipeline)]
+
+
+def ingest_slots(app: Any) -> asyncio.Semaphore:
+    """How many telemetry batches this process works on at once (``ingest_concurrency``).
+
+    Waiters are served in the order they reach it, so a batch's time to its answer is its
+    queueing plus its own work, not a share of everyone's. One semaphore per event loop:
+    a server has one, tests may run several clients of one application.
+    """
+    loop = asyncio.get_running_loop()
+    with _pipeline_lock:
+        per_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] | None
+        per_loop = getattr(app.state, "ingest_slots", None)
+        if per_loop is None:
+            per_loop = app.state.ingest_slots = weakref.WeakKeyDictionary()
+        slots = per_loop.get(loop)
+        if slots is None:
+            slots = per_loop[loop] = asyncio.Semaphore(app.state.settings.ingest_concurrency)
+    return slots

@@ -267,3 +267,53 @@ def test_a_system_added_after_a_rejection_is_usable_at_once(
     assert first["accepted"] == 0 and "unknown system" in first["rejected"][0]["errors"][0]["msg"]
     add_system(client, auth)
     assert post(client, telemetry, [record(1)]).json()["accepted"] == 1
+
+
+def test_a_process_works_on_one_batch_at_a_time(
+    app: FastAPI, telemetry: dict[str, str], monkeypatch: pytest.MonkeyPatch, db: Session
+) -> None:
+    """With ``ingest_concurrency`` 1 a process works on one batch at a time instead of
+    interleaving them all (which makes every one of them slow); the others wait and all land."""
+    import asyncio
+    import time
+
+    import httpx
+
+    from firestop.ledger import routes
+
+    app.state.settings.ingest_concurrency = 1
+    running, overlap, order = [0], [0], []
+    lock = threading.Lock()
+    real = routes.ingest
+
+    def slow_ingest(*args: object, **kwargs: object) -> object:
+        with lock:
+            running[0] += 1
+            overlap[0] = max(overlap[0], running[0])
+        time.sleep(0.05)
+        try:
+            result = real(*args, **kwargs)  # type: ignore[arg-type]
+            order.append(result.accepted)
+            return result
+        finally:
+            with lock:
+                running[0] -= 1
+
+    monkeypatch.setattr(routes, "ingest", slow_ingest)
+
+    async def main() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+
+            async def send(n: int) -> int:
+                await asyncio.sleep(0.01 * n)  # arrive in this order
+                batch = [record(100 * n + i) for i in range(n)]
+                r = await c.post("/api/v1/interactions", json=batch, headers=telemetry)
+                return r.status_code
+
+            return list(await asyncio.gather(*(send(n) for n in (1, 2, 3, 4))))
+
+    assert asyncio.run(main()) == [200] * 4
+    assert overlap[0] == 1
+    assert sorted(order) == [1, 2, 3, 4]
+    assert count(db) == 10

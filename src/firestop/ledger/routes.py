@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from firestop.auth import ContentReader, Ingester, Reader
-from firestop.deps import DB, AppSettings, CurrentPipeline, RowId
+from firestop.deps import DB, AppSettings, CurrentPipeline, RowId, ingest_slots
 from firestop.detect.pipeline import ingest
 from firestop.errors import FirestopError
 from firestop.ledger import otlp, service
@@ -43,15 +43,16 @@ async def post_interactions(
 ) -> IngestResult:
     """Store a batch. Invalid records are reported by index; the valid ones are kept."""
     body = await read_body(request, settings.ingest_max_bytes)
-    items = parse_records(body, media_type(request))
+    media = media_type(request)
 
-    # Detection and storage are CPU and database work: off the event loop.
+    # Parsing, detection and storage are CPU and database work: off the event loop.
     def work() -> IngestResult:
-        result = ingest(db, pipeline, items)
+        result = ingest(db, pipeline, parse_records(body, media))
         db.commit()
         return result
 
-    return await run_in_threadpool(work)
+    async with ingest_slots(request.app):
+        return await run_in_threadpool(work)
 
 
 @router.get("", response_model=list[InteractionOut])
@@ -174,7 +175,8 @@ async def _otlp(
         db.commit()
         return received
 
-    received = await run_in_threadpool(work)
+    async with ingest_slots(request.app):
+        received = await run_in_threadpool(work)
     payload, media = otlp.export_response(
         signal,
         rejected=received.rejected,
