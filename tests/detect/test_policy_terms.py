@@ -9,8 +9,15 @@ from hypothesis import strategies as st
 
 from firestop.detect.base import Source, SystemConfig, TextField
 from firestop.detect.engine import ContentEngine
-from firestop.detect.policy_terms import PolicyTerms, parse_lists
-from firestop.detect.scan import hyperscan
+from firestop.detect.policy_terms import (
+    _FOLDS_TO_ASCII,
+    PolicyTerms,
+    _has_fold,
+    _term_regex,
+    parse_lists,
+    term_prefilters,
+)
+from firestop.detect.scan import byte_safe, hyperscan
 from firestop.ledger.schemas import InteractionIn
 
 LISTS: dict[str, Any] = {
@@ -138,9 +145,33 @@ def test_matchers_are_cached_per_distinct_lists() -> None:
 
 FAST, SLOW = PolicyTerms(engine="auto"), PolicyTerms(engine="re")
 words = st.sampled_from(
-    ["falcon", "Falcon", "falconry", "risk", "free", "risk free", "C++", "c", "müller", "x", "é"]
+    [
+        "falcon",
+        "Falcon",
+        "falconry",
+        "risk",
+        "free",
+        "risk free",
+        "C++",
+        "c",
+        "müller",
+        "MÜLLER",
+        "x",
+        "é",
+        # Letters Python's case folding takes for ASCII ones: no byte prefilter sees them.
+        "riſk",
+        "proJect",
+        "nıghtjar",
+        "NİGHTJAR",
+        "\u212aestrel",
+        "cannot",
+        "lose",
+    ]
 )
-separators = st.sampled_from([" ", "  ", "\n", ", ", "-", "", ".", "\t"])
+# Whitespace beyond ASCII too: Python's \s takes it between the words of a phrase.
+separators = st.sampled_from(
+    [" ", "  ", "\n", ", ", "-", "", ".", "\t", "\xa0", "\u2003", "\u3000", "\x1f"]
+)
 
 
 @pytest.mark.skipif(hyperscan is None, reason="needs the Hyperscan wheel")
@@ -163,3 +194,70 @@ def test_hyperscan_and_re_matchers_agree(parts: list[tuple[str, str]]) -> None:
         )
     )
     assert got == expected
+
+
+def test_every_prefilter_is_byte_safe() -> None:
+    # Hyperscan's UTF-8 mode compiles and scans slower; every term's prefilter avoids it. (The
+    # terms are per system, so they are in the detector's own database, not the shared scan.)
+    assert FAST.patterns() == ()
+    matcher = FAST.matcher(LISTS)
+    assert matcher is not None
+    assert all(byte_safe(p) for p in matcher.prefilters)
+    # A phrase is looked for as its words, each once however many terms share it.
+    assert term_prefilters("Project Nightjar") == ("Project", "Nightjar")
+    assert term_prefilters("C++ and c++") == (r"C\+\+", "and", r"c\+\+")
+    assert term_prefilters("Müller") == ("ller",)  # pieces under three letters are left out
+    assert term_prefilters("we will pay in full") == ("will", "pay", "full")
+    assert term_prefilters("Ö x") == ("x",)  # … unless nothing is longer
+    assert term_prefilters("北京") == ("[^!-~]+",)
+    assert len(matcher.prefilters) == len(set(matcher.prefilters))
+
+
+def test_a_phrase_is_a_candidate_only_when_all_its_words_are_there() -> None:
+    matcher = FAST.matcher(LISTS)
+    assert matcher is not None
+    # "project" and "nightjar" in different fields: a candidate, which Python then rejects.
+    fields = [
+        TextField("output", "the project is late", Source.output),
+        TextField("messages[0].content", "a nightjar sang", Source.user),
+    ]
+    assert matcher.find(fields) == {}
+
+
+@pytest.mark.skipif(hyperscan is None, reason="needs the Hyperscan wheel")
+@settings(max_examples=150, deadline=None)
+@given(
+    st.text(min_size=1, max_size=30).filter(lambda t: bool(t.split())),
+    st.sampled_from([str, str.upper, str.lower, str.swapcase]),
+    st.sampled_from(["", "x ", "(", "\xa0"]),
+)
+def test_any_terms_prefilters_are_byte_safe_and_find_the_term(
+    term: str, case: Any, before: str
+) -> None:
+    term = " ".join(term.split())
+    expressions = term_prefilters(term)
+    assert expressions and all(byte_safe(e) for e in expressions)
+    text = before + case(term) + " after"
+    if not re.search(_term_regex(term), text, re.I) or any(c in text for c in _FOLDS_TO_ASCII):
+        return  # nothing to find, or a fold only Python sees (find() then checks every term)
+    # Every one of them must be found, byte by byte and caselessly, as the matcher compiles them.
+    for expression in expressions:
+        db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        db.compile(expressions=[expression.encode()], flags=[hyperscan.HS_FLAG_CASELESS])
+        hits: list[int] = []
+        db.scan(text.encode("utf-8", "surrogatepass"), lambda *a: hits.append(1))
+        assert hits, expression
+
+
+def test_the_folds_beyond_ascii_are_all_there_are() -> None:
+    every = "".join(chr(c) for c in range(0x80, 0x110000) if not 0xD800 <= c < 0xE000)
+    found = {c for letter in "abcdefghijklmnopqrstuvwxyz" for c in re.findall(letter, every, re.I)}
+    assert found == set(_FOLDS_TO_ASCII)
+    assert all(_has_fold(f"a{c}b") for c in _FOLDS_TO_ASCII) and not _has_fold("Müller ß")
+
+
+@pytest.mark.parametrize("term", ["北京", "Ölfeld", "C++"])
+def test_terms_with_little_or_no_ascii(engine: ContentEngine, term: str) -> None:
+    lists = {"odd": {"terms": [term]}}
+    [f] = engine.run(record(output=f"about {term.upper()} today"), config(lists))
+    assert f.detail["terms"] == [term]

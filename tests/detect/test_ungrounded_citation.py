@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firestop.detect.base import SystemConfig
 from firestop.detect.engine import ContentEngine
-from firestop.detect.ungrounded_citation import DETECTOR, normalise_url
+from firestop.detect.scan import byte_safe, hyperscan
+from firestop.detect.ungrounded_citation import (
+    _DOC_ID,
+    DETECTOR,
+    _squeeze,
+    normalise_url,
+)
 from firestop.ledger.schemas import InteractionIn
 
 ENGINES = {"hyperscan": ContentEngine([DETECTOR]), "re": ContentEngine([DETECTOR], engine="re")}
@@ -213,3 +220,75 @@ def test_any_retrieved_url_cited_in_another_spelling_is_grounded(
     cited = f"HTTPS://{host.upper()}{path}{'/' if slash else ''}#x"
     rec = record(f"Source: {cited}", retrieval=[{"uri": retrieved, "content": "text"}])
     assert ENGINES["hyperscan"].run(rec, config()) == []
+
+
+# -- speed: prefilters and the output-only id search --------------------------------------
+
+
+def test_every_pattern_has_a_byte_safe_prefilter() -> None:
+    # Hyperscan's UTF-8 mode slows the whole shared database; none of these patterns needs it.
+    for p in DETECTOR.patterns():
+        assert p.prefilter, p.name
+        assert byte_safe(p.prefilter or p.regex), p.name
+
+
+fragments = st.sampled_from(
+    [" ", "\xa0", "\n", "123", "7", "٣", "F.", "3d", "F. Supp.", "U.", "S.", "Ct.", "WL",
+     "S.W.", "N.Y.S.", "Cal. Rptr.", "[", "]", "^", "(", "2019", "[2019]", "UKSC", "EWCA Civ",
+     "No.", "No. ", "1:19-cv-01234", "2:20-", "cv", "-", ":", "Case", "Docket", "Smith", "Müller",
+     "Ölmann", " v. ", "v.", "Jones", "[doc", "[Source", "3", "–", ",", "x", "é", "_",
+     # whole citations, some with whitespace beyond ASCII, for the pieces to join or break
+     "123 F.3d 456", "410 U.\xa0S. 113", "2019 WL 1234567", "[2019] UKSC 12", "[2021] EWCA Civ 9",
+     "No. 1:19-cv-01234", "1:19-cv-01234", "Smith v. Jones", "Müller v. Émile", "[3]", "[^2]",
+     "[1,\u20032]", "[1–3]", "[doc7]", "[SOURCE 3]"]
+)  # fmt: skip
+
+
+@pytest.mark.skipif(hyperscan is None, reason="needs the Hyperscan wheel")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(fragments, max_size=14))
+def test_prefilters_never_miss_a_match(parts: list[str]) -> None:
+    text = "".join(parts)
+    scanner = ENGINES["hyperscan"].scanner
+    candidates = {scanner.patterns[i].name for i in scanner.candidates(text)}
+    for p in DETECTOR.patterns():
+        if re.search(p.regex, text, re.IGNORECASE if p.caseless else 0):
+            assert f"ungrounded_citation:{p.name}" in candidates, (p.name, text)
+
+
+# The id pattern as it reads naturally; _DOC_ID is the same, written to let Python skip ahead.
+READABLE_ID = re.compile(
+    r"\b(?:KB|INC|CHG|RITM|PRB|REQ|SCTASK)[0-9]{5,}\b"
+    r"|\b[A-Z][A-Z0-9]{1,5}-[0-9]{3,8}(?:-[0-9]{1,8})?\b"
+)
+id_parts = st.sampled_from(
+    ["KB", "INC", "CHG", "RITM", "PRB", "REQ", "SCTASK", "POL", "CVE", "K", "B", "-", "12",
+     "123", "12345", "0012345", "2024", " ", "é", "_", "a", "X9", ".", "\n"]
+)  # fmt: skip
+
+
+@given(st.lists(id_parts, max_size=12))
+def test_the_id_search_finds_what_the_readable_pattern_finds(parts: list[str]) -> None:
+    text = "".join(parts)
+    spans = [m.span() for m in _DOC_ID.finditer(text)]
+    assert spans == [m.span() for m in READABLE_ID.finditer(text)]
+
+
+@given(st.text(max_size=80))
+def test_squeeze_is_lower_case_letters_and_digits(text: str) -> None:
+    assert _squeeze(text) == re.sub("[^a-z0-9]+", "", text.lower())
+
+
+def test_ids_in_documents_alone_are_not_citations(engine: ContentEngine) -> None:
+    # Only the output's ids are judged: one a document holds is grounded, not cited.
+    rec = record("Your leave is 25 days.", retrieval=[{"content": "See POL-9999 and KB0099999."}])
+    assert engine.run(rec, config()) == []
+
+
+def test_settings_are_read_once_per_config() -> None:
+    first = config(allow_hosts=["Example.org"], ignore_id_prefixes=["abc"])
+    settings_ = DETECTOR.settings(first)
+    assert DETECTOR.settings(first) is settings_
+    assert settings_.allow_hosts == frozenset({"example.org"})
+    assert settings_.ignored_prefixes == frozenset({"ABC"})
+    assert DETECTOR.settings(config()).ignored_prefixes >= {"SHA", "ISO"}

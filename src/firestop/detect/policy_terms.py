@@ -19,10 +19,11 @@ arguments) is hinted ``harmful_output`` and one anywhere else ``prohibited_use``
 
 The shared scanner compiles every detector's patterns once for all systems, but these terms differ
 per system, so this detector returns no patterns and keeps its own matcher per distinct set of
-lists. With Hyperscan, the matcher is a prefilter database of all the terms scanned once over the
-eligible fields joined together; Python ``re`` then confirms the exact, whole-word matches of the
-few terms it reports, field by field. Without Hyperscan, one Python alternation per field does the
-same (much slower: a few hundred µs per 2 KB against a few µs).
+lists. With Hyperscan, the matcher is a prefilter database of the terms' words (see
+``term_prefilters``) scanned once over the eligible fields joined together; Python ``re`` then
+confirms the exact, whole-word matches of the few terms whose words were all found, field by field.
+Without Hyperscan, one Python alternation per field does the same (much slower: a few hundred µs
+per 2 KB against a few µs).
 """
 
 from __future__ import annotations
@@ -64,6 +65,41 @@ def _term_regex(term: str) -> str:
     return r"(?<!\w)" + r"\s+".join(re.escape(word) for word in term.split()) + r"(?!\w)"
 
 
+# Characters beyond ASCII that Python's case-insensitive matching takes for an ASCII letter:
+# "İ" and "ı" for "i", the long s for "s", the Kelvin sign for "k" (the tests check this against
+# every code point). A text holding one may match a term that no byte prefilter finds.
+_FOLDS_TO_ASCII = ("\u0130", "\u0131", "\u017f", "\u212a")
+# One or more bytes that are not printable ASCII other than the space: every UTF-8 byte of a
+# character beyond ASCII, and every whitespace character Python's \s takes.
+_OTHER_BYTES = "[^!-~]+"
+_PRINTABLE_RUN = re.compile(r"[!-~]+")
+
+
+def _has_fold(text: str) -> bool:
+    # Four substring searches are much cheaper than a regular expression or a generator here.
+    return "\u0130" in text or "\u0131" in text or "\u017f" in text or "\u212a" in text
+
+
+def term_prefilters(term: str) -> tuple[str, ...]:
+    """Byte-mode Hyperscan expressions (caseless) that all match wherever _term_regex(term) does.
+
+    The term's runs of printable ASCII — its words, and the ASCII pieces of words with other
+    letters — each a literal: literals compile tens of times faster than expressions with a
+    class between the words (each system's database is compiled when its first interaction
+    arrives, in the ingest path), and requiring every word of a phrase is nearly as selective as
+    the phrase. Python confirms the whole term. The few characters beyond ASCII that Python
+    takes for an ASCII letter make every term a candidate (see ``find``), and a term with no
+    ASCII at all is a run of bytes beyond ASCII.
+    """
+    runs = [run for word in term.split() for run in _PRINTABLE_RUN.findall(word)]
+    if not runs:
+        return (_OTHER_BYTES,)
+    # One- and two-letter pieces ("in", "is") occur every few bytes and cost Hyperscan more than
+    # they filter: left out, unless there is nothing longer.
+    kept = [run for run in runs if len(run) >= 3] or [max(runs, key=len)]
+    return tuple(dict.fromkeys(re.escape(run) for run in kept))
+
+
 def parse_lists(raw: Any) -> tuple[TermList, ...]:
     """The valid lists of a ``policy_terms.lists`` setting; malformed entries are skipped."""
     if not isinstance(raw, Mapping):
@@ -100,8 +136,19 @@ class _Matcher:
         index = {t: i for i, t in enumerate(self.terms)}
         self.list_terms = tuple(frozenset(index[t] for t in tl.terms) for tl in lists)
         self.sources = frozenset(s for tl in lists for s in tl.sources)
+        self.every_source = self.sources == _ALL_SOURCES
         flags = re.IGNORECASE
         self.exact = tuple(re.compile(_term_regex(t), flags) for t in self.terms)
+        # Each distinct prefilter once; a term is a candidate when all of its own were found.
+        pieces = [term_prefilters(t) for t in self.terms]
+        self.prefilters = tuple(dict.fromkeys(p for ps in pieces for p in ps))
+        number = {p: i for i, p in enumerate(self.prefilters)}
+        self.needs = tuple(frozenset(number[p] for p in ps) for ps in pieces)
+        terms_of: list[list[int]] = [[] for _ in self.prefilters]
+        for t, ps in enumerate(pieces):
+            for p in ps:
+                terms_of[number[p]].append(t)
+        self.terms_of = tuple(tuple(ts) for ts in terms_of)
         self._db: Any = None
         self._any: re.Pattern[str] | None = None
         self._local = threading.local()
@@ -116,21 +163,15 @@ class _Matcher:
 
     def _compile(self) -> Any:
         assert hyperscan is not None
-        flags = (
-            hyperscan.HS_FLAG_PREFILTER
-            | hyperscan.HS_FLAG_SINGLEMATCH
-            | hyperscan.HS_FLAG_UTF8
-            | hyperscan.HS_FLAG_CASELESS
-        )
-        if not all(t.isascii() for t in self.terms):
-            # Caseless matching of letters beyond ASCII needs Unicode properties (slower).
-            flags |= hyperscan.HS_FLAG_UCP
+        # Byte mode: the prefilters are plain bytes (see term_prefilters), which compile and scan
+        # faster than the exact expressions in UTF-8 mode.
+        flags = hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS
         db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         db.compile(
-            expressions=[_term_regex(t).encode() for t in self.terms],
-            ids=list(range(len(self.terms))),
-            elements=len(self.terms),
-            flags=[flags] * len(self.terms),
+            expressions=[p.encode() for p in self.prefilters],
+            ids=list(range(len(self.prefilters))),
+            elements=len(self.prefilters),
+            flags=[flags] * len(self.prefilters),
         )
         return db
 
@@ -138,7 +179,10 @@ class _Matcher:
         self, fields: Sequence[TextField]
     ) -> dict[tuple[int, int], list[tuple[int, int, int]]]:
         """(field index, term index) → [(start, end, term)] for every whole-word match."""
-        eligible = [i for i, f in enumerate(fields) if f.source in self.sources]
+        if self.every_source:
+            eligible = list(range(len(fields)))
+        else:
+            eligible = [i for i, f in enumerate(fields) if f.source in self.sources]
         found: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
         if not eligible:
             return found
@@ -153,10 +197,19 @@ class _Matcher:
         def on_match(pid: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
             hits.add(pid)
 
-        # One scan over every eligible field: a separator no term can span keeps them apart.
-        joined = "\n\x00\n".join(fields[i].text for i in eligible)
+        # One scan over every eligible field (a call costs more than a short field's bytes). The
+        # words of a term may turn up in different fields; Python then finds nothing, field by
+        # field.
+        if len(eligible) == 1:
+            joined = fields[eligible[0]].text
+        else:
+            joined = "\n\x00\n".join(fields[i].text for i in eligible)
         self._db.scan(joined.encode("utf-8", "surrogatepass"), on_match, scratch=self._scratch())
-        for term in sorted(hits):
+        if not joined.isascii() and _has_fold(joined):
+            candidates = set(range(len(self.terms)))  # "riſk free": only Python can tell
+        else:
+            candidates = {t for p in hits for t in self.terms_of[p] if self.needs[t] <= hits}
+        for term in sorted(candidates):
             exact = self.exact[term]
             for i in eligible:
                 for m in exact.finditer(fields[i].text):

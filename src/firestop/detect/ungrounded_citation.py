@@ -56,29 +56,52 @@ DETECTOR_ID = "ungrounded_citation"
 # lets Python skip ahead to the next "h", where IGNORECASE would try every position.
 _URL = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\s<>\"'`)\]}|\\]+")
 _MAX_CHECKED = 200  # distinct citations checked per output
-_NUMBER = re.compile(r"\d+")
+_NUMBER = re.compile(r"[0-9]+")
 _FENCE = re.compile("```")
+# Digits are written [0-9], not \d (which in Python also takes other scripts' digits): the
+# prefilters below can then be exact supersets, as Hyperscan's byte mode only knows ASCII.
 _REPORTER = re.compile(
-    r"\b\d{1,4} (?:U\.\s?S\.|S\.\s?Ct\.|L\.\s?Ed\.(?:\s?2d)?|F\.(?:\s?(?:2d|3d|4th))?"
+    r"\b[0-9]{1,4} (?:U\.\s?S\.|S\.\s?Ct\.|L\.\s?Ed\.(?:\s?2d)?|F\.(?:\s?(?:2d|3d|4th))?"
     r"|F\.\s?Supp\.(?:\s?(?:2d|3d))?|F\.\s?App'x|B\.R\.|A\.(?:\s?(?:2d|3d))?|P\.(?:\s?(?:2d|3d))?"
     r"|N\.E\.(?:\s?(?:2d|3d))?|N\.W\.(?:\s?2d)?|S\.E\.(?:\s?2d)?|S\.W\.(?:\s?(?:2d|3d))?"
     r"|So\.(?:\s?(?:2d|3d))?|Cal\.\s?Rptr\.(?:\s?(?:2d|3d))?|N\.Y\.S\.(?:\s?(?:2d|3d))?"
-    r"|U\.S\.L\.W\.|WL) \d{1,7}\b"
-    r"|\[(?:19|20)\d{2}\] (?:UKSC|UKPC|UKHL|EWCA (?:Civ|Crim)|EWHC|UKUT|UKFTT|EWFC|CSIH|CSOH"
-    r"|IESC|IEHC|SGCA|HCA|SCC) \d{1,5}\b"
-    r"|(?:(?:Case|Docket|Civil Action) )?\bNo\. ?\d{1,2}:\d{2}-[a-z]{2,4}-\d{3,6}(?:-[A-Z]{2,4})?\b"
-    r"|\b\d{1,2}:\d{2}-(?:cv|cr|mc|bk|md|ap)-\d{3,6}\b"
+    r"|U\.S\.L\.W\.|WL) [0-9]{1,7}\b"
+    r"|\[(?:19|20)[0-9]{2}\] (?:UKSC|UKPC|UKHL|EWCA (?:Civ|Crim)|EWHC|UKUT|UKFTT|EWFC|CSIH|CSOH"
+    r"|IESC|IEHC|SGCA|HCA|SCC) [0-9]{1,5}\b"
+    r"|(?:(?:Case|Docket|Civil Action) )?\bNo\. ?[0-9]{1,2}:[0-9]{2}-[a-z]{2,4}-[0-9]{3,6}"
+    r"(?:-[A-Z]{2,4})?\b"
+    r"|\b[0-9]{1,2}:[0-9]{2}-(?:cv|cr|mc|bk|md|ap)-[0-9]{3,6}\b"
+)
+# What every match of _REPORTER contains, as plain bytes: the number and the first letters of a
+# reporter (whatever the \s? after them takes), "[2019] X", or the docket's "1:19-cv-".
+_REPORTER_PREFILTER = (
+    r"[0-9] (?:[USLFBAPN]\.|So\.|Cal\.|WL [0-9])"
+    r"|\[(?:19|20)[0-9]{2}\] [A-Z]"
+    r"|[0-9]:[0-9]{2}-[a-z]{2,4}-"
 )
 _CASE_NAME = re.compile(r"\b([A-Z][\w&'.-]*) v\. ([A-Z][\w&'-]*)")
+# The first party's name may hold letters Hyperscan's byte mode does not count as \w ("Müller"):
+# only the " v. X" every match has is looked for.
+_CASE_NAME_PREFILTER = r" v\. [A-Z]"
+_SERVICE_IDS = ("KB", "INC", "CHG", "RITM", "PRB", "REQ", "SCTASK")
+# Ids are not in the shared scan: order, claim and policy numbers fill about a quarter of all
+# fields (tool results, documents, arguments), and confirming each of those in Python cost more
+# than the rest of the detector, although only the output's ids matter. This runs on the output
+# alone. It starts with a character class so that Python jumps from capital to capital (a leading
+# \b would make it try every position); the look-behind then asks for a word start, and the
+# service prefixes are matched after their first letter: "(?<=K)B" is "KB".
 _DOC_ID = re.compile(
-    r"\b(?:KB|INC|CHG|RITM|PRB|REQ|SCTASK)\d{5,}\b|\b([A-Z][A-Z0-9]{1,5})-\d{3,8}(?:-\d{1,8})?\b"
+    r"[A-Z](?<!\w[A-Z])(?:"
+    r"(?:" + "|".join(f"(?<={p[0]}){p[1:]}" for p in _SERVICE_IDS) + r")[0-9]{5,}\b"
+    r"|[A-Z0-9]{1,5}-[0-9]{3,8}(?:-[0-9]{1,8})?\b)"
 )
 _MARKER = re.compile(
-    r"(?<!\w)\[\^?(\d{1,3}(?:\s*[,\x2d" + "\u2013" + r"]\s*\d{1,3})*)\](?!\()"
-    r"|\[(?:doc|source|ref)\s?(\d{1,3})\]",
+    r"(?<!\w)\[\^?([0-9]{1,3}(?:\s*[,\x2d" + "\u2013" + r"]\s*[0-9]{1,3})*)\](?!\()"
+    r"|\[(?:doc|source|ref)\s?([0-9]{1,3})\]",
     re.IGNORECASE,
 )
-_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+# Every marker starts like this; the en dash of a range (not ASCII) comes later.
+_MARKER_PREFILTER = r"\[(?:\^?[0-9]|doc|source|ref)"
 _DEFAULT_IGNORED = (
     "SHA",
     "AES",
@@ -103,6 +126,7 @@ _DEFAULT_IGNORED = (
     "BS",
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_MAX_CONFIGS = 256  # configurations whose settings are kept (a few per system at a time)
 
 
 def normalise_url(url: str) -> str:
@@ -143,8 +167,27 @@ def _indexing(text: str, start: int) -> bool:
     return start > 0 and (text[start - 1].isalnum() or text[start - 1] == "_")
 
 
+# Every ASCII byte that is not a lower-case letter or a digit.
+_NOT_ALNUM_BYTES = bytes(b for b in range(128) if not (48 <= b <= 57 or 97 <= b <= 122))
+
+
 def _squeeze(text: str) -> str:
-    return _NON_ALNUM.sub("", text.lower())
+    """The text lower-cased with everything but a–z and 0–9 dropped ("No. 1:19-cv" → "no119cv").
+
+    The same as re.sub("[^a-z0-9]+", "", text.lower()), but dropping the non-ASCII characters by
+    encoding and the rest with bytes.translate is many times faster on a joined corpus.
+    """
+    return text.lower().encode("ascii", "ignore").translate(None, _NOT_ALNUM_BYTES).decode()
+
+
+@dataclass(slots=True, frozen=True)
+class _Settings:
+    """One system's settings for this detector, read once per configuration object."""
+
+    required: bool
+    allow_hosts: frozenset[str]
+    ignored_prefixes: frozenset[str]
+    extra_ids: re.Pattern[str] | None
 
 
 class _Corpus:
@@ -209,16 +252,22 @@ class UngroundedCitation:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._extra: dict[tuple[str, ...], re.Pattern[str] | None] = {}
+        # By the configuration object's identity (configs are long-lived and cached, and a
+        # SystemConfig holds dicts, so it cannot be hashed); the object itself is kept beside
+        # its settings so that its id cannot be reused by another while the entry exists.
+        self._settings: dict[int, tuple[SystemConfig, _Settings]] = {}
 
     def patterns(self) -> Sequence[Pattern]:
         # The shared scan tells at memory speed whether the output holds anything citation-like;
-        # matches in other fields are ignored. URLs are left out: they are in most documents,
-        # and a substring test finds them in the output at least as fast.
+        # matches in other fields are ignored. URLs and ids are left out: they are in most
+        # documents and tool results, and searching the output alone is cheaper than confirming
+        # them everywhere. Each prefilter is plain bytes, so Hyperscan never needs UTF-8 mode.
         return (
-            Pattern("legal", _REPORTER.pattern),
-            Pattern("case_name", _CASE_NAME.pattern),
-            Pattern("document_id", _DOC_ID.pattern),
-            Pattern("reference_marker", _MARKER.pattern, caseless=True),
+            Pattern("legal", _REPORTER.pattern, prefilter=_REPORTER_PREFILTER),
+            Pattern("case_name", _CASE_NAME.pattern, prefilter=_CASE_NAME_PREFILTER),
+            Pattern(
+                "reference_marker", _MARKER.pattern, caseless=True, prefilter=_MARKER_PREFILTER
+            ),
         )
 
     def inspect(
@@ -231,16 +280,16 @@ class UngroundedCitation:
         output = record.output
         if not output:
             return []
-        required = bool(config.setting(DETECTOR_ID, "require_grounding", False))
+        settings = self.settings(config)
+        required = settings.required
         has_sources = bool(record.retrieval) or any(c.result for c in record.tool_calls)
         if not has_sources and not required:
             return []
         mine = [m for m in matches if fields[m.field].source is Source.output]
-        citations = self._citations(output, mine, config)
+        citations = self._citations(output, mine, settings)
         if not citations:
             return []
         corpus: _Corpus | None = None  # built for the first citation that needs it
-        allow: set[str] | None = None
         findings: list[Finding] = []
         markers: list[_Citation] = []
         seen: set[tuple[str, str]] = set()
@@ -266,8 +315,7 @@ class UngroundedCitation:
                 continue  # the usual case, settled before anything is joined or normalised
             if corpus is None:
                 corpus = _Corpus(record)
-                allow = {h.lower() for h in config.setting(DETECTOR_ID, "allow_hosts", ()) or ()}
-            if self._grounded(c, corpus, allow or set()):
+            if self._grounded(c, corpus, settings.allow_hosts):
                 continue
             findings.append(self._finding(output, c, record))
         if markers:
@@ -277,7 +325,7 @@ class UngroundedCitation:
     # -- finding citations -----------------------------------------------------------------
 
     def _citations(
-        self, output: str, matches: Sequence[Match], config: SystemConfig
+        self, output: str, matches: Sequence[Match], settings: _Settings
     ) -> list[_Citation]:
         found: list[_Citation] = []
         if "://" in output:
@@ -285,7 +333,6 @@ class UngroundedCitation:
                 url = u.group(0).rstrip(".,;:!?'\"")
                 found.append(_Citation("url", url, u.start(), u.start() + len(url)))
         legal_spans = [(m.start, m.end) for m in matches if m.pattern == "legal"]
-        prefixes: set[str] | None = None
         fences: list[int] | None = None
         markers = 0
         for m in matches:
@@ -301,17 +348,6 @@ class UngroundedCitation:
                 ):
                     continue
                 found.append(_Citation(m.pattern, value, m.start, m.end))
-            elif m.pattern == "document_id":
-                if prefixes is None:
-                    ignored = config.setting(DETECTOR_ID, "ignore_id_prefixes", None)
-                    chosen = _DEFAULT_IGNORED if ignored is None else ignored
-                    prefixes = {str(p).upper() for p in chosen}
-                prefix = re.match(r"[A-Z][A-Z0-9]*(?=-)", value)
-                if prefix and prefix.group(0) in prefixes:
-                    continue
-                if any(a <= m.start < b for a, b in legal_spans):
-                    continue  # "1:19-cv-01234" is a docket, not an id
-                found.append(_Citation("document_id", value, m.start, m.end))
             elif m.pattern == "reference_marker":
                 markers += 1
                 if markers > _MAX_CHECKED:
@@ -325,11 +361,37 @@ class UngroundedCitation:
                 numbers = tuple(int(n) for n in _NUMBER.findall(value))
                 if numbers and min(numbers) >= 1:
                     found.append(_Citation("reference_marker", value, m.start, m.end, numbers))
-        extra = self._extra_ids(config)
-        if extra is not None:
-            for e in extra.finditer(output):
+        for d in _DOC_ID.finditer(output):
+            value = d.group(0)
+            dash = value.find("-")
+            if dash > 0 and value[:dash] in settings.ignored_prefixes:
+                continue
+            if any(a <= d.start() < b for a, b in legal_spans):
+                continue  # "1:19-cv-01234" is a docket, not an id
+            found.append(_Citation("document_id", value, d.start(), d.end()))
+        if settings.extra_ids is not None:
+            for e in settings.extra_ids.finditer(output):
                 found.append(_Citation("document_id", e.group(0), e.start(), e.end()))
         return found
+
+    def settings(self, config: SystemConfig) -> _Settings:
+        seen = self._settings.get(id(config))
+        if seen is not None and seen[0] is config:
+            return seen[1]
+        ignored = config.setting(DETECTOR_ID, "ignore_id_prefixes", None)
+        chosen = _DEFAULT_IGNORED if ignored is None else ignored
+        hosts = config.setting(DETECTOR_ID, "allow_hosts", ()) or ()
+        settings = _Settings(
+            required=bool(config.setting(DETECTOR_ID, "require_grounding", False)),
+            allow_hosts=frozenset(str(h).lower() for h in hosts),
+            ignored_prefixes=frozenset(str(p).upper() for p in chosen),
+            extra_ids=self._extra_ids(config),
+        )
+        with self._lock:
+            if len(self._settings) >= _MAX_CONFIGS:
+                self._settings.clear()  # configs are replaced every few seconds: drop the old
+            self._settings[id(config)] = (config, settings)
+        return settings
 
     def _extra_ids(self, config: SystemConfig) -> re.Pattern[str] | None:
         raw = config.setting(DETECTOR_ID, "id_patterns", ()) or ()
@@ -349,10 +411,13 @@ class UngroundedCitation:
     # -- grounding -------------------------------------------------------------------------
 
     @staticmethod
-    def _grounded(c: _Citation, corpus: _Corpus, allow: set[str]) -> bool:
+    def _grounded(c: _Citation, corpus: _Corpus, allow: frozenset[str]) -> bool:
+        # A citation a source holds verbatim is grounded under every rule below (each compares
+        # a normalised form, and normalising keeps containment); most are, and this avoids
+        # squeezing or normalising the sources at all.
+        if corpus.has(c.value):
+            return True
         if c.kind == "url":
-            if corpus.has(c.value):
-                return True
             url = normalise_url(c.value)
             parts = urlsplit(url)
             host = parts.hostname or ""
