@@ -423,7 +423,7 @@ def hold(db: Session, *, incident_id: int, interaction_ids: Iterable[int], actor
     fresh = sorted(wanted - already)
     if fresh:
         db.execute(
-            insert(Hold),
+            insert(table_of(Hold)),
             [{"interaction_id": i, "incident_id": incident_id, "held_by": actor} for i in fresh],
         )
     return len(fresh)
