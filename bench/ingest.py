@@ -4,6 +4,7 @@
     .venv/bin/python bench/ingest.py --db postgres --n 100000   # starts a durable PG 15
     .venv/bin/python bench/ingest.py --detectors-only --n 20000  # per-detector cost in-process
     .venv/bin/python bench/ingest.py --detectors-only --n 3000 --presidio 500  # and Presidio's
+    .venv/bin/python bench/ingest.py --stages --n 5000   # where ingest's time goes, in-process
 
 A real ``firestop serve`` runs in its own processes (``--workers``) on a fresh database; a
 client sends pre-encoded gzip JSON batches from a few threads and waits for each answer. An
@@ -302,6 +303,79 @@ def side_by_side(engine: Any, records: Sequence[Any], fields: Sequence[Any], by_
     )
 
 
+def stages(args: argparse.Namespace) -> None:
+    """Ingest in-process on a fresh SQLite database, with the time of each stage.
+
+    The same code a request runs (``detect.pipeline.ingest`` then commit), batch by batch on
+    one core, with the garbage collector tuned as a server process tunes it; each stage is
+    timed by wrapping the function that does it.
+    """
+    import functools
+    from collections import Counter
+
+    from firestop import gctune
+    from firestop.api import create_app
+    from firestop.config import Settings
+    from firestop.deps import ensure_pipeline
+    from firestop.detect import pipeline as detect_pipeline
+
+    data_dir = Path(tempfile.mkdtemp(prefix="firestop-bench."))
+    try:
+        env = {**os.environ, "FIRESTOP_MAINTENANCE_INTERVAL": "0"}
+        systems = data_dir / "inventory.yaml"
+        systems.write_text(yaml.safe_dump(inventory()))
+        _cli(env, data_dir, "inventory", "import", str(systems))
+        app = create_app(Settings(data_dir=data_dir, maintenance_interval=0))
+        pipeline = ensure_pipeline(app)
+        records = [item.record for item in generate(args.n + args.batch, seed=args.seed)]
+        warm, records = records[: args.batch], records[args.batch :]
+        with app.state.sessionmaker() as db:  # compiles nothing new; fills the caches
+            detect_pipeline.ingest(db, pipeline, warm)
+            db.commit()
+        spent: Counter[str] = Counter()
+
+        def timed(owner: Any, name: str, label: str) -> None:
+            real = getattr(owner, name)
+
+            @functools.wraps(real)
+            def wrapper(*a: Any, **k: Any) -> Any:
+                started = time.perf_counter()
+                try:
+                    return real(*a, **k)
+                finally:
+                    spent[label] += time.perf_counter() - started
+
+            setattr(owner, name, wrapper)
+
+        timed(detect_pipeline, "validate", "validation")
+        timed(pipeline.content, "run_many", "content detectors (scan + inspect)")
+        timed(detect_pipeline.ledger, "store", "storing interactions")
+        timed(detect_pipeline, "observe", "stream detectors")
+        timed(detect_pipeline, "raise_hits", "raising signals (incl. routing)")
+        timed(detect_pipeline, "deliver", "deliver (findings + signals)")
+        gctune.tune_for_server()
+        batches = [records[i : i + args.batch] for i in range(0, len(records), args.batch)]
+        started, cpu = time.perf_counter(), time.process_time()
+        for batch in batches:
+            with app.state.sessionmaker() as db:
+                detect_pipeline.ingest(db, pipeline, batch)
+                commit = time.perf_counter()
+                db.commit()
+                spent["commit"] += time.perf_counter() - commit
+        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+        n = len(records)
+        print(
+            f"in-process ingest, SQLite, batches of {args.batch}: {n:,} interactions in "
+            f"{wall:.2f} s = {n / wall:,.0f}/s on one core ({wall / n * 1e6:.0f} µs each, "
+            f"CPU {cpu / n * 1e6:.0f} µs)"
+        )
+        for label, seconds in sorted(spent.items(), key=lambda kv: -kv[1]):
+            print(f"  {label:<36} {seconds / n * 1e6:7.1f} µs per interaction")
+        app.state.engine.dispose()
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgres", "both"], default="both")
@@ -311,6 +385,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--detectors-only", action="store_true")
+    parser.add_argument("--stages", action="store_true", help="in-process, time per stage")
     parser.add_argument(
         "--presidio",
         type=int,
@@ -321,6 +396,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.detectors_only:
         detectors_only(args)
+        return
+    if args.stages:
+        stages(args)
         return
     for db in ("sqlite", "postgres") if args.db == "both" else (args.db,):
         r = end_to_end(args, db)
