@@ -191,6 +191,28 @@ def test_unreadable_bodies_get_clear_errors(client: TestClient, telemetry: dict[
     assert r.status_code == 415
 
 
+def test_every_member_of_a_multi_member_gzip_body_is_read(
+    client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    """Concatenated gzip members are one body (RFC 1952); nothing after the first is dropped."""
+    lines = [orjson.dumps(record(i)) + b"\n" for i in range(6)]
+    body = gzip.compress(b"".join(lines[:3])) + gzip.compress(b"".join(lines[3:]))
+    r = client.post(
+        "/api/v1/interactions",
+        content=body,
+        headers={**telemetry, "content-type": "application/x-ndjson", "content-encoding": "gzip"},
+    )
+    assert r.status_code == 200 and r.json()["accepted"] == 6
+    assert count(db) == 6
+    truncated = gzip.compress(b"".join(lines))[:-12]
+    r = client.post(
+        "/api/v1/interactions",
+        content=truncated,
+        headers={**telemetry, "content-type": "application/x-ndjson", "content-encoding": "gzip"},
+    )
+    assert r.status_code == 422 and "truncated" in r.json()["detail"]
+
+
 def test_size_limits_before_and_after_decompression(
     app: FastAPI, client: TestClient, telemetry: dict[str, str], db: Session
 ) -> None:

@@ -65,16 +65,38 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def inflate(data: bytes, limit: int, *, gzip: bool = True) -> bytes:
-    decoder = zlib.decompressobj(wbits=31 if gzip else 15)
+    """gzip (every member of a multi-member stream) or zlib "deflate", refused past ``limit``.
+
+    Inflation stops as soon as the output passes the limit, so a zip bomb costs at most
+    ``limit`` bytes of memory. Every ingest path (native, OTLP) decompresses here.
+    """
+    wbits = 16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS
+    name = "gzip" if gzip else "deflate"
+    out = bytearray()
     try:
-        out = decoder.decompress(data, limit + 1)
+        inflater = zlib.decompressobj(wbits=wbits)
+        while True:
+            out += inflater.decompress(data, limit - len(out) + 1)
+            if len(out) > limit:
+                raise too_large(limit)
+            data = inflater.unconsumed_tail
+            if inflater.eof:
+                data = inflater.unused_data
+                if not data:
+                    return bytes(out)
+                if not gzip:
+                    raise invalid(
+                        "the deflate data is followed by other bytes",
+                        [FieldError("body", f"{len(data)} bytes after the end of the stream")],
+                    )
+                # A gzip stream may hold several members one after another: all are the body.
+                inflater = zlib.decompressobj(wbits=wbits)
+            elif not data:
+                raise invalid(
+                    f"the {name} data is truncated", [FieldError("body", "unexpected end of data")]
+                )
     except zlib.error as exc:
-        raise invalid("the body is not valid gzip data", [FieldError("body", str(exc))]) from exc
-    if len(out) > limit or decoder.unconsumed_tail:
-        raise too_large(limit)
-    if not decoder.eof:
-        raise invalid("the gzip data is truncated", [FieldError("body", "unexpected end of data")])
-    return out
+        raise invalid(f"the body is not valid {name} data", [FieldError("body", str(exc))]) from exc
 
 
 def parse_records(body: bytes, media: str) -> list[Any]:

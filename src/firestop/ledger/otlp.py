@@ -93,7 +93,6 @@ import hashlib
 import json
 import logging
 import math
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
@@ -111,6 +110,9 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
     ExportTraceServiceRequest,
     ExportTraceServiceResponse,
 )
+
+from firestop.errors import FirestopError
+from firestop.ledger.body import inflate
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +235,8 @@ class OtlpUnsupported(OtlpDecodeError):
 def maybe_gunzip(body: bytes, content_encoding: str | None, limit: int) -> bytes:
     """Undo ``Content-Encoding: gzip`` (or nothing), refusing more than ``limit`` bytes out.
 
-    Decompression stops as soon as the output passes the limit, so a zip bomb costs at most
-    ``limit`` bytes of memory.
+    The inflating itself is the native ingest's (``body.inflate``); here its errors become
+    OTLP's.
     """
     encoding = (content_encoding or "").strip().lower()
     if encoding in ("", "identity"):
@@ -245,25 +247,12 @@ def maybe_gunzip(body: bytes, content_encoding: str | None, limit: int) -> bytes
         raise OtlpUnsupported(
             f"Content-Encoding {encoding[:40]!r} is not supported: send gzip or no encoding"
         )
-    out = bytearray()
-    data = body
     try:
-        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-        while True:
-            out += inflater.decompress(data, limit - len(out) + 1)
-            if len(out) > limit:
-                raise OtlpTooLarge(f"the decompressed request body is larger than {limit} bytes")
-            data = inflater.unconsumed_tail
-            if inflater.eof:
-                data = inflater.unused_data
-                if not data:
-                    return bytes(out)
-                # A gzip stream may hold several members one after another.
-                inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
-            elif not data:
-                raise OtlpDecodeError("the gzip body ends early (truncated)")
-    except zlib.error as error:
-        raise OtlpDecodeError(f"the body is not valid gzip: {_brief(error)}") from None
+        return inflate(body, limit)
+    except FirestopError as exc:
+        if exc.status == 413:
+            raise OtlpTooLarge(f"the decompressed body is larger than {limit} bytes") from None
+        raise OtlpDecodeError(exc.detail) from None
 
 
 def decode_traces(body: bytes, content_type: str | None) -> ExportTraceServiceRequest:
