@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -161,7 +161,7 @@ def reach_of(
     return out
 
 
-def matches(rule: RouteMatch, hit: Hit, signal: Signal) -> bool:
+def matches(rule: RouteMatch, hit: Hit, severity: str | None, escalated: bool) -> bool:
     if rule.detectors and hit.detector not in rule.detectors:
         return False
     if rule.rules and not any(
@@ -172,45 +172,62 @@ def matches(rule: RouteMatch, hit: Hit, signal: Signal) -> bool:
         return False
     if rule.criticality and hit.criticality not in rule.criticality:
         return False
-    if rule.min_severity is not None:
-        hint = signal.severity_hint
-        if hint is None or Sev(hint).rank > rule.min_severity.rank:
-            return False
+    if rule.min_severity is not None and (
+        severity is None or Sev(severity).rank > rule.min_severity.rank
+    ):
+        return False
     if rule.with_detectors and not (set(rule.with_detectors) & hit.co_detectors):
         return False
-    return rule.escalated is None or rule.escalated == signal.escalated
+    return rule.escalated is None or rule.escalated == escalated
 
 
-def choose_route(policy: Policy, hit: Hit, signal: Signal) -> SignalRouteRule | None:
-    return next((r for r in policy.detection.routes if matches(r.match, hit, signal)), None)
-
-
-def _route(
-    db: Session, policy: Policy, hit: Hit, signal: Signal, now: datetime
+def choose_route(
+    policy: Policy, hit: Hit, severity: str | None, escalated: bool
 ) -> SignalRouteRule | None:
-    rule = choose_route(policy, hit, signal)
-    if rule is None or signal.status != SignalStatus.new:
+    return next(
+        (r for r in policy.detection.routes if matches(r.match, hit, severity, escalated)), None
+    )
+
+
+def _decide(
+    policy: Policy, hit: Hit, values: dict[str, Any], now: datetime
+) -> SignalRouteRule | None:
+    """Route a signal that is still ``new``: set its route, or decide it as a near miss, in
+    ``values`` (its columns). Returns the rule; the caller opens the incident for an incident
+    route, because that needs the signal stored."""
+    rule = choose_route(policy, hit, values["severity_hint"], values["escalated"])
+    if rule is None or values["status"] != SignalStatus.new:
         return rule
-    signal.route_rule = rule.id
-    snoozed = signal.snoozed_until is not None and signal.snoozed_until > now
-    if rule.route == SignalRoute.triage or (snoozed and not signal.escalated):
-        return rule
-    actor = f"{POLICY_ACTOR}:{rule.id}"
-    if rule.route == SignalRoute.near_miss:
-        signal.status = SignalStatus.near_miss.value
-        signal.decided_by, signal.decided_at = actor, now
-        signal.decision_reason = rule.note or f"routed by policy rule {rule.id}"
-        return rule
-    # Open an incident at once: the same path a responder takes, done by the policy.
+    values["route_rule"] = rule.id
+    snoozed = values["snoozed_until"] is not None and values["snoozed_until"] > now
+    if rule.route == SignalRoute.near_miss and not (snoozed and not values["escalated"]):
+        values["status"] = SignalStatus.near_miss.value
+        values["decided_by"], values["decided_at"] = f"{POLICY_ACTOR}:{rule.id}", now
+        values["decision_reason"] = rule.note or f"routed by policy rule {rule.id}"
+    return rule
+
+
+def _opens_incident(rule: SignalRouteRule | None, values: dict[str, Any], now: datetime) -> bool:
+    if rule is None or rule.route != SignalRoute.incident or values["status"] != SignalStatus.new:
+        return False
+    snoozed = values["snoozed_until"] is not None and values["snoozed_until"] > now
+    return values["escalated"] or not snoozed
+
+
+def _open_incident(
+    db: Session, policy: Policy, hit: Hit, signal_id: int, rule: SignalRouteRule
+) -> None:
+    """An incident opened at once: the same path a responder takes, done by the policy."""
     from firestop.ledger.service import hold
     from firestop.signals.service import accept_signal
 
+    actor = f"{POLICY_ACTOR}:{rule.id}"
     categories = list(rule.categories) or ([hit.category] if hit.category else [])
     db.flush()
-    accept_signal(
+    signal = accept_signal(
         db,
         policy=policy,
-        signal_id=signal.id,
+        signal_id=signal_id,
         actor=actor,
         categories=categories,
         factors=rule.factors,
@@ -218,9 +235,35 @@ def _route(
     )
     if signal.incident_id is not None:
         linked = select(SignalInteraction.interaction_id).where(
-            SignalInteraction.signal_id == signal.id
+            SignalInteraction.signal_id == signal_id
         )
         hold(db, incident_id=signal.incident_id, interaction_ids=db.scalars(linked), actor=actor)
+
+
+_COLUMNS = (
+    "source", "detector_id", "rule", "system_id", "title", "summary", "category_hint",
+    "severity_hint", "fingerprint", "status", "created_at", "first_seen", "last_seen",
+    "occurrences", "escalated", "route_rule", "snoozed_until", "snoozed_by", "snooze_reason",
+    "decided_by", "decided_at", "decision_reason",
+)  # fmt: skip
+
+
+def _values_of(signal: Signal) -> dict[str, Any]:
+    return {c: getattr(signal, c) for c in _COLUMNS}
+
+
+def _route(
+    db: Session, policy: Policy, hit: Hit, signal: Signal, now: datetime
+) -> SignalRouteRule | None:
+    """``_decide`` and, where the rule says so, the incident, for a signal as an object."""
+    values = _values_of(signal)
+    rule = _decide(policy, hit, values, now)
+    for column in ("route_rule", "status", "decided_by", "decided_at", "decision_reason"):
+        if getattr(signal, column) != values[column]:
+            setattr(signal, column, values[column])
+    if _opens_incident(rule, values, now):
+        assert rule is not None
+        _open_incident(db, policy, hit, signal.id, rule)
     return rule
 
 
@@ -267,8 +310,10 @@ def _snoozes(db: Session, fps: Sequence[str], now: datetime) -> dict[str, Any]:
     return found
 
 
-def _new_signal(hit: Hit, now: datetime, snoozed: Any, *, escalated: bool = False) -> Signal:
-    signal = Signal(
+def _new_values(hit: Hit, now: datetime, snoozed: Any) -> dict[str, Any]:
+    """The columns of a new signal for ``hit``."""
+    values = dict.fromkeys(_COLUMNS)
+    values.update(
         source=hit.source.value,
         detector_id=hit.detector,
         rule=hit.rule,
@@ -283,13 +328,32 @@ def _new_signal(hit: Hit, now: datetime, snoozed: Any, *, escalated: bool = Fals
         first_seen=now,
         last_seen=now,
         occurrences=hit.occurrences,
-        escalated=escalated,
+        escalated=False,
     )
     if snoozed is not None:
         # A new signal for a snoozed fingerprint stays quiet until the snooze ends.
-        signal.snoozed_until = snoozed.snoozed_until
-        signal.snoozed_by, signal.snooze_reason = snoozed.snoozed_by, snoozed.snooze_reason
-    return signal
+        values["snoozed_until"] = snoozed.snoozed_until
+        values["snoozed_by"], values["snooze_reason"] = snoozed.snoozed_by, snoozed.snooze_reason
+    return values
+
+
+def _escalated(values: dict[str, Any], occurrences: int, users: int, policy: Policy) -> None:
+    """Mark a signal's columns as recurring at scale."""
+    aggregation = policy.detection.aggregation
+    values["escalated"] = True
+    values["severity_hint"] = worse(values["severity_hint"], aggregation.escalate_to.value)
+    values["summary"] = (
+        f"{values['summary']}\n\nEscalated: {occurrences} occurrences affecting "
+        f"{users} users within {aggregation.window_minutes} minutes."
+    ).strip()[:4000]
+
+
+def _own_reach(hit: Hit) -> tuple[int, int]:
+    """A new signal's reach: its interactions are exactly this hit's (as ``reach_of`` counts)."""
+    if not hit.interactions:
+        return hit.occurrences, 1
+    users = {u for u in hit.interactions.values() if u is not None}
+    return len(hit.interactions), max(len(users), 1)
 
 
 def _merged(hits: Iterable[Hit]) -> list[Hit]:
@@ -321,8 +385,9 @@ def raise_hits(
 
     A batch of detector findings carries a hundred or more distinct hits; each used to cost
     several round trips. Here every step runs once for the whole batch: lock, read the
-    current signals, add to them, insert the new ones, link the interactions, count reach.
-    Only what is rare — escalation, opening an incident — loads the signal and goes hit by hit.
+    current signals, add to them (one UPDATE), insert the new ones already routed (one INSERT),
+    link the interactions, count reach. Only what is rare — escalating a signal that exists,
+    opening an incident — loads a signal and goes hit by hit.
     """
     now = now or utcnow()
     detection = policy.detection
@@ -336,20 +401,25 @@ def raise_hits(
     current = _current(db, fps, now - timedelta(minutes=detection.dedup_window_minutes))
     snoozes = _snoozes(db, [fp for fp in fps if fp not in current], now)
 
-    # (hit, signal id, created, occurrences, escalated already); new signals go through the
-    # ORM (their routing may need the object), repeats are one UPDATE for the batch.
-    rows: list[tuple[Hit, int, bool, int, bool]] = []
-    added: list[tuple[Hit, Signal]] = []
-    repeats: list[dict[str, Any]] = []
+    # Existing signals: (hit, signal id, occurrences now, escalated already).
+    repeated: list[tuple[Hit, int, int, bool]] = []
+    updates: list[dict[str, Any]] = []
+    # New signals: (hit, their columns, the route they took). A new signal's interactions are
+    # exactly its hit's, so whether it escalates is known before it is stored.
+    fresh: list[tuple[Hit, dict[str, Any], SignalRouteRule | None]] = []
     for hit in ordered:
         row = current.get(hit.fingerprint)
         if row is None:
-            signal = _new_signal(hit, now, snoozes.get(hit.fingerprint))
-            db.add(signal)
-            added.append((hit, signal))
+            values = _new_values(hit, now, snoozes.get(hit.fingerprint))
+            # Users are at most the occurrences, so below √threshold nothing can escalate.
+            if hit.occurrences**2 >= aggregation.threshold:
+                occurrences, users = _own_reach(hit)
+                if occurrences * users >= aggregation.threshold:
+                    _escalated(values, occurrences, users, policy)
+            fresh.append((hit, values, _decide(policy, hit, values, now)))
             continue
         occurrences = row.occurrences + hit.occurrences
-        repeats.append(
+        updates.append(
             {
                 "b_id": row.id,
                 "b_occurrences": occurrences,
@@ -357,10 +427,15 @@ def raise_hits(
                 "b_seen": now,
             }
         )
-        rows.append((hit, row.id, False, occurrences, row.escalated))
-    db.flush()  # ids for the new signals
-    rows += [(hit, s.id, True, s.occurrences, False) for hit, s in added]
-    if repeats:
+        repeated.append((hit, row.id, occurrences, row.escalated))
+    ids: dict[str, int] = {}
+    if fresh:
+        inserted = db.execute(
+            insert(_SIGNALS).returning(_SIGNALS.c.id, _SIGNALS.c.fingerprint),
+            [values for _, values, _ in fresh],
+        )
+        ids = {fp: signal_id for signal_id, fp in inserted}
+    if updates:
         db.execute(
             update(_SIGNALS)
             .where(_SIGNALS.c.id == bindparam("b_id"))
@@ -369,36 +444,38 @@ def raise_hits(
                 severity_hint=bindparam("b_severity"),
                 last_seen=bindparam("b_seen"),
             ),
-            repeats,
+            updates,
         )
-    _link(db, [(signal_id, hit.interactions) for hit, signal_id, *_ in rows], now)
-    _hold_for_open_incidents(db, [(hit, signal_id) for hit, signal_id, *_ in rows])
+    links = [(signal_id, hit.interactions) for hit, signal_id, _, _ in repeated]
+    links += [(ids[hit.fingerprint], hit.interactions) for hit, _, _ in fresh]
+    _link(db, links, now)
+    _hold_for_open_incidents(db, [(hit, signal_id) for hit, signal_id, _, _ in repeated])
 
-    # Users are at most the occurrences, so below √threshold occurrences nothing can escalate
-    # and the count is not worth a query.
+    outcomes: list[Outcome] = []
+    for hit, values, rule in fresh:
+        signal_id = ids[hit.fingerprint]
+        if _opens_incident(rule, values, now):
+            assert rule is not None
+            _open_incident(db, policy, hit, signal_id, rule)
+        outcomes.append(Outcome(signal_id, hit.fingerprint, True, values["escalated"], rule))
+
     candidates = [
         signal_id
-        for _, signal_id, _, occurrences, escalated in rows
+        for _, signal_id, occurrences, escalated in repeated
         if not escalated and occurrences**2 >= aggregation.threshold
     ]
     since = now - timedelta(minutes=aggregation.window_minutes)
     reaches = reach_of(db, candidates, since=since)
-    objects = {s.id: s for _, s in added}
-
-    outcomes: list[Outcome] = []
-    for hit, signal_id, created, _, _ in rows:
+    for hit, signal_id, _, _ in repeated:
         measured = reaches.get(signal_id)
-        escalated = measured is not None and measured[0] * measured[1] >= aggregation.threshold
-        if not created and not escalated:
+        if measured is None or measured[0] * measured[1] < aggregation.threshold:
             outcomes.append(Outcome(signal_id, hit.fingerprint, False, False, None))
             continue
-        loaded = objects.get(signal_id) or db.get(Signal, signal_id, populate_existing=True)
+        loaded = db.get(Signal, signal_id, populate_existing=True)
         assert loaded is not None  # locked above
-        signal = loaded
-        if escalated and measured is not None:
-            signal, created = _escalate(db, hit, signal, measured, policy, now)
+        signal, created = _escalate(db, hit, loaded, measured, policy, now)
         routed = _route(db, policy, hit, signal, now)
-        outcomes.append(Outcome(signal.id, hit.fingerprint, created, escalated, routed))
+        outcomes.append(Outcome(signal.id, hit.fingerprint, created, True, routed))
     return outcomes
 
 
@@ -410,26 +487,25 @@ def _escalate(
     policy: Policy,
     now: datetime,
 ) -> tuple[Signal, bool]:
-    """Mark a signal that recurs at scale; returns the signal to route and whether it is new."""
-    aggregation = policy.detection.aggregation
+    """Mark a stored signal that recurs at scale; returns the signal to route and whether it
+    is new."""
     occurrences, users = measured
-    created = False
     if signal.status in (SignalStatus.dismissed, SignalStatus.near_miss):
         # Decided as harmless, and now it is everywhere: ask again, as a new signal.
         snoozed = _snoozes(db, [hit.fingerprint], now).get(hit.fingerprint)
-        signal = _new_signal(hit, now, snoozed, escalated=True)
-        signal.occurrences = occurrences
-        db.add(signal)
+        values = _new_values(hit, now, snoozed)
+        values["occurrences"] = occurrences
+        _escalated(values, occurrences, users, policy)
+        again = Signal(**values)
+        db.add(again)
         db.flush()
-        _link(db, [(signal.id, hit.interactions)], now)
-        created = True
-    signal.escalated = True
-    signal.severity_hint = worse(signal.severity_hint, aggregation.escalate_to.value)
-    signal.summary = (
-        f"{signal.summary}\n\nEscalated: {occurrences} occurrences affecting "
-        f"{users} users within {aggregation.window_minutes} minutes."
-    ).strip()[:4000]
-    return signal, created
+        _link(db, [(again.id, hit.interactions)], now)
+        return again, True
+    values = _values_of(signal)
+    _escalated(values, occurrences, users, policy)
+    signal.escalated = values["escalated"]
+    signal.severity_hint, signal.summary = values["severity_hint"], values["summary"]
+    return signal, False
 
 
 def _hold_for_open_incidents(db: Session, pairs: Sequence[tuple[Hit, int]]) -> None:
