@@ -126,6 +126,22 @@ def test_aggregation_escalates_once_at_the_threshold(app: FastAPI, db: Session) 
     assert signal.summary.count("Escalated:") == 1
 
 
+def test_a_new_signal_at_scale_escalates_and_routes_as_escalated_at_once(
+    app: FastAPI, db: Session
+) -> None:
+    route = {"id": "at_scale", "match": {"escalated": True}, "route": "near_miss"}
+    pipeline = _aggregating(app, [route])
+    make_system(db)
+    three_users = [record(c, f"{c}@example.com", user=f"u{c}") for c in "abc"]
+    run(db, pipeline, three_users, now=T0)
+    [signal] = _signals(db)
+    assert signal.escalated and signal.severity_hint == "SEV2"
+    assert "Escalated: 3 occurrences affecting 3 users within 60 minutes." in signal.summary
+    assert signal.route_rule == "at_scale" and signal.status == "near_miss"
+    assert signal.decided_by == "policy:at_scale"
+    assert _linked(db, signal) == {"a", "b", "c"}
+
+
 def test_one_user_repeating_does_not_escalate_like_many(app: FastAPI, db: Session) -> None:
     pipeline = _aggregating(app)
     make_system(db)
