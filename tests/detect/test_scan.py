@@ -89,3 +89,15 @@ def test_a_match_is_credited_to_its_own_field() -> None:
     scanner = Scanner([Pattern("word", "needle")])
     found = scanner.scan(fields("hay", "a needle", "", "needle needle"))
     assert [(m.field, m.start) for m in found] == [(1, 2), (3, 0), (3, 7)]
+
+
+def test_the_engine_warms_detectors_that_have_more_to_prepare() -> None:
+    """A detector's own start-up work (prompt_injection's second scanner) happens when the
+    engine is built, at server start, not in the first request that needs it."""
+    from firestop.detect.engine import ContentEngine
+    from firestop.detect.prompt_injection import PromptInjection
+
+    detector = PromptInjection()
+    assert detector._rescanner is None
+    ContentEngine([detector, pii.DETECTOR])  # pii has nothing to warm: no hook, no error
+    assert detector._rescanner is not None

@@ -35,6 +35,12 @@ class ContentEngine:
                 patterns.append(Pattern(name, p.regex, p.caseless, p.prefilter))
                 self._owner[name] = (detector.id, p.name)
         self.scanner = Scanner(patterns, engine=engine)
+        for detector in self.detectors:
+            # A detector with more to prepare than its shared patterns does it now, at
+            # start-up, rather than in the middle of someone's request.
+            warm = getattr(detector, "warm", None)
+            if callable(warm):
+                warm()
 
     def run(self, record: InteractionIn, config: SystemConfig) -> list[Finding]:
         return self.run_many([(record, config)])[0]

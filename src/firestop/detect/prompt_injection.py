@@ -1791,6 +1791,11 @@ class PromptInjection:
     def patterns(self) -> Sequence[Pattern]:
         return tuple(Pattern(s.name, s.trigger or s.regex, s.caseless, s.prefilter) for s in _SPECS)
 
+    def warm(self) -> None:
+        """Build the second scanner now (the engine calls this at start-up), not in the first
+        request that decodes something."""
+        self._scanner()
+
     def _scanner(self) -> Scanner:
         """For text the shared scanner never sees (decoded, cleaned up): this detector's own
         patterns with words in them, through the same prefilter-then-Python search. Built on
