@@ -8,11 +8,12 @@ excerpts in which no found value appears, not even a neighbour's.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from firestop.detect.base import Finding, Source, SystemConfig, TextField, redact
+from firestop.detect.base import Finding, Match, Source, SystemConfig, TextField, redact
+from firestop.ledger.schemas import InteractionIn
 
 SOURCE_PLACES = {
     Source.user: "a user's message",
@@ -153,6 +154,39 @@ def excerpt(text: str, hit: Hit, others: Sequence[Hit]) -> str:
         for k in range(max(o.start, low), min(o.end, low + len(chars))):
             chars[k - low] = "•"
     return redact("".join(chars), hit.start - low, hit.end - low, hit.label)
+
+
+# A detector's validator for one pattern: the field's text, the match's span, the record.
+Handler = Callable[[str, int, int, InteractionIn], "Hit | None"]
+
+
+def inspect_matches(
+    detector: str,
+    titles: Mapping[str, str],
+    handlers: Mapping[str, Handler],
+    record: InteractionIn,
+    fields: Sequence[TextField],
+    matches: Sequence[Match],
+    rules: RuleFilter,
+    keep: Callable[[Hit], bool] | None = None,
+) -> list[Finding]:
+    """The shared ``inspect`` of the validator-style detectors: each match through its
+    pattern's handler, the ``sources``/``ignore_rules`` settings and the detector's own
+    ``keep`` test, then findings field by field."""
+    per_field: dict[int, list[Hit]] = {}
+    for m in matches:
+        item = fields[m.field]
+        if item.source not in rules.sources:
+            continue
+        hit = handlers[m.pattern](item.text, m.start, m.end, record)
+        if hit is None or rules.ignores(hit.rule, item.source):
+            continue
+        if keep is None or keep(hit):
+            per_field.setdefault(m.field, []).append(hit)
+    findings: list[Finding] = []
+    for index, hits in sorted(per_field.items()):
+        findings.extend(build_findings(detector, titles, fields[index], hits))
+    return findings
 
 
 def build_findings(

@@ -31,7 +31,7 @@ from typing import Any
 
 from firestop.detect import checksums
 from firestop.detect.base import Finding, Match, Pattern, SystemConfig, TextField
-from firestop.detect.hits import Hit, RuleFilter, build_findings, cased
+from firestop.detect.hits import Handler, Hit, RuleFilter, cased, inspect_matches
 from firestop.ledger.schemas import InteractionIn
 
 DETECTOR_ID = "pii"
@@ -284,8 +284,6 @@ def _patterns() -> tuple[Pattern, ...]:
 
 PATTERNS = _patterns()
 
-
-_Handler = Callable[[str, int, int, InteractionIn], "Hit | None"]
 
 _TITLES = {
     "pii.email": "E-mail address",
@@ -914,7 +912,7 @@ def _prose_field(text: str, start: int, end: int) -> Hit | None:
     return Hit("pii.named_field", found.start(1), end, severity, "PERSONAL_DATA", detail, 4)
 
 
-_HANDLERS: dict[str, _Handler] = {
+_HANDLERS: dict[str, Handler] = {
     "email": _email,
     "phone_intl": _phone_intl,
     "phone_nanp": _phone_nanp,
@@ -966,27 +964,19 @@ class PiiDetector:
         )
         private_ips = bool(config.setting(self.id, "report_private_ips", True))
         role_mailboxes = bool(config.setting(self.id, "report_role_mailboxes", False))
-        per_field: dict[int, list[Hit]] = {}
-        for m in matches:
-            item = fields[m.field]
-            if item.source not in rules.sources:
-                continue
-            hit = _HANDLERS[m.pattern](item.text, m.start, m.end, record)
-            if hit is None or rules.ignores(hit.rule, item.source):
-                continue
+
+        def keep(hit: Hit) -> bool:
             if hit.rule == "pii.email":
                 domain = hit.detail["domain"]
                 if any(domain == d or domain.endswith("." + d) for d in allowed):
-                    continue
+                    return False
                 if hit.detail.get("role_mailbox") and not role_mailboxes:
-                    continue
-            if hit.rule == "pii.ip" and not private_ips and hit.detail["scope"] != "public":
-                continue
-            per_field.setdefault(m.field, []).append(hit)
-        findings: list[Finding] = []
-        for index, hits in sorted(per_field.items()):
-            findings.extend(build_findings(self.id, _TITLES, fields[index], hits))
-        return findings
+                    return False
+            return not (
+                hit.rule == "pii.ip" and not private_ips and hit.detail["scope"] != "public"
+            )
+
+        return inspect_matches(self.id, _TITLES, _HANDLERS, record, fields, matches, rules, keep)
 
 
 DETECTOR = PiiDetector()

@@ -27,12 +27,12 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from firestop.detect import checksums
 from firestop.detect.base import Finding, Match, Pattern, SystemConfig, TextField
-from firestop.detect.hits import Hit, RuleFilter, build_findings, cased
+from firestop.detect.hits import Handler, Hit, RuleFilter, cased, inspect_matches
 from firestop.ledger.schemas import InteractionIn
 
 DETECTOR_ID = "secret"
@@ -216,7 +216,6 @@ _TITLES = {
 }
 RULES = tuple(_TITLES)
 
-_Handler = Callable[[str, int, int, InteractionIn], "Hit | None"]
 
 # --- what a real credential looks like -------------------------------------------------------
 
@@ -346,7 +345,7 @@ def _github_pat(text: str, start: int, end: int, record: InteractionIn) -> Hit |
     )
 
 
-def _prefixed(rule: str, severity: str, prefix_length: int) -> _Handler:
+def _prefixed(rule: str, severity: str, prefix_length: int) -> Handler:
     """A handler for a vendor token whose prefix the pattern already pinned down."""
 
     def handle(text: str, start: int, end: int, record: InteractionIn) -> Hit | None:
@@ -388,7 +387,7 @@ def _slack_webhook(text: str, start: int, end: int, record: InteractionIn) -> Hi
     return _hit("slack_webhook", start, end, "SEV3", 0, masked=_masked(value, 33))
 
 
-def _crc_token(rule: str) -> _Handler:
+def _crc_token(rule: str) -> Handler:
     def handle(text: str, start: int, end: int, record: InteractionIn) -> Hit | None:
         value = text[start:end]
         if not checksums.crc_token_ok(value):
@@ -616,7 +615,7 @@ def _basic_auth(text: str, start: int, end: int, record: InteractionIn) -> Hit |
     return _hit("basic_auth", value_start, end, "SEV2", 3, user=user[:1] + "…")
 
 
-_HANDLERS: dict[str, _Handler] = {
+_HANDLERS: dict[str, Handler] = {
     "aws_access_key": _aws_access_key,
     "aws_secret_key": _aws_secret_key,
     "aws_key_pair": _aws_secret_key,
@@ -666,18 +665,7 @@ class SecretDetector:
         if not matches:
             return []
         rules = RuleFilter.read(config, self.id)
-        per_field: dict[int, list[Hit]] = {}
-        for m in matches:
-            item = fields[m.field]
-            if item.source not in rules.sources:
-                continue
-            hit = _HANDLERS[m.pattern](item.text, m.start, m.end, record)
-            if hit is not None and not rules.ignores(hit.rule, item.source):
-                per_field.setdefault(m.field, []).append(hit)
-        findings: list[Finding] = []
-        for index, hits in sorted(per_field.items()):
-            findings.extend(build_findings(self.id, _TITLES, fields[index], hits))
-        return findings
+        return inspect_matches(self.id, _TITLES, _HANDLERS, record, fields, matches, rules)
 
 
 DETECTOR = SecretDetector()
