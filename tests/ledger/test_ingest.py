@@ -126,6 +126,53 @@ def test_invalid_records_are_reported_by_index_and_the_rest_kept(
     assert count(db) == 2
 
 
+@pytest.mark.parametrize(
+    ("value", "where"),
+    [
+        (b"NaN", b'"parameters": {"temperature": NaN}'),
+        (b"1e400", b'"parameters": {"temperature": 1e400}'),
+        (b"-Infinity", b'"moderation": [{"category": "hate", "score": -Infinity}]'),
+        (b"NaN", b'"feedback": [{"value": NaN}]'),
+    ],
+)
+def test_numbers_json_cannot_hold_refuse_the_body_as_before(
+    client: TestClient, telemetry: dict[str, str], db: Session, value: bytes, where: bytes
+) -> None:
+    # Valid batches are validated straight from the JSON text, by a parser that would read
+    # NaN and 1e400; the answer must still be the strict parser's.
+    good = orjson.dumps(record(0))
+    bad = orjson.dumps(record(1))[:-1] + b", " + where + b"}"
+    r = post(client, telemetry, b"[" + good + b"," + bad + b"]")
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == "the body is not valid JSON"
+    assert count(db) == 0
+
+
+def test_a_valid_batch_and_the_record_by_record_path_store_the_same(
+    client: TestClient, telemetry: dict[str, str], db: Session
+) -> None:
+    base = record(0, parameters={"temperature": 0.5, "seed": 7, "stop": "x"}, latency_ms=12.5)
+    assert (
+        post(client, telemetry, [{**base, "id": f"a-{i}"} for i in range(4)]).json()["accepted"]
+        == 4
+    )
+    # One invalid record sends the whole body down the record-by-record path.
+    slow = [{**base, "id": f"b-{i}"} for i in range(4)] + [{"system": "support-bot"}]
+    r = post(client, telemetry, slow)
+    assert r.json()["accepted"] == 4 and [x["index"] for x in r.json()["rejected"]] == [4]
+    db.expire_all()
+    rows = {row.client_id: row for row in db.scalars(select(Interaction))}
+    for i in range(4):
+        fast, other = rows[f"a-{i}"], rows[f"b-{i}"]
+        assert fast.details == other.details and fast.content == other.content
+        assert (fast.started_at, fast.user_id, fast.model) == (
+            other.started_at,
+            other.user_id,
+            other.model,
+        )
+    assert rows["a-0"].details["parameters"] == {"temperature": 0.5, "seed": 7, "stop": "x"}
+
+
 def test_a_bad_ndjson_line_loses_only_itself(
     client: TestClient, telemetry: dict[str, str], db: Session
 ) -> None:

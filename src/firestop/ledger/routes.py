@@ -10,10 +10,10 @@ from starlette.concurrency import run_in_threadpool
 
 from firestop.auth import ContentReader, Ingester, Reader
 from firestop.deps import DB, AppSettings, CurrentPipeline, RowId, ingest_slots
-from firestop.detect.pipeline import ingest
+from firestop.detect.pipeline import ingest, read_records
 from firestop.errors import FirestopError
 from firestop.ledger import otlp, service
-from firestop.ledger.body import media_type, parse_records, read_body
+from firestop.ledger.body import media_type, read_body
 from firestop.ledger.schemas import IngestResult, InteractionOut
 from firestop.ledger.telemetry import Received, receive_logs, receive_traces
 
@@ -47,7 +47,7 @@ async def post_interactions(
 
     # Parsing, detection and storage are CPU and database work: off the event loop.
     def work() -> IngestResult:
-        result = ingest(db, pipeline, parse_records(body, media))
+        result = ingest(db, pipeline, read_records(body, media))
         db.commit()
         return result
 
