@@ -6,6 +6,7 @@ Every claim starts as a hypothesis; confirming one needs evidence and a named pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -64,32 +65,48 @@ def new_claim(
     kind: ClaimKind,
     cause_candidate: str | None,
 ) -> Claim:
-    """Add a hypothesis to an incident the caller has locked; opening an incident uses it too."""
-    claim = Claim(
-        incident=incident,
-        statement=statement,
-        kind=kind.value,
-        cause_candidate=cause_candidate,
-        status=ClaimStatus.hypothesis.value,
-        created_by=actor,
-    )
-    db.add(claim)
-    db.flush()
-    record_event(
-        db,
-        incident,
-        actor=actor,
-        kind="claim.added",
-        entity_type="claim",
-        entity_id=claim.id,
-        after={
-            "statement": statement,
-            "kind": kind.value,
-            "cause_candidate": cause_candidate,
-            "status": claim.status,
-        },
-    )
-    return claim
+    """Add a hypothesis to an incident the caller has locked."""
+    return new_claims(db, incident, actor=actor, claims=[(statement, kind, cause_candidate)])[0]
+
+
+def new_claims(
+    db: Session,
+    incident: Incident,
+    *,
+    actor: str,
+    claims: Sequence[tuple[str, ClaimKind, str | None]],
+) -> list[Claim]:
+    """Add hypotheses (statement, kind, cause candidate) with one flush for all of them;
+    opening an incident adds one per cause candidate of the taxonomy."""
+    added = [
+        Claim(
+            incident=incident,
+            statement=statement,
+            kind=kind.value,
+            cause_candidate=cause_candidate,
+            status=ClaimStatus.hypothesis.value,
+            created_by=actor,
+        )
+        for statement, kind, cause_candidate in claims
+    ]
+    db.add_all(added)
+    db.flush()  # the events name the claims by id
+    for claim in added:
+        record_event(
+            db,
+            incident,
+            actor=actor,
+            kind="claim.added",
+            entity_type="claim",
+            entity_id=claim.id,
+            after={
+                "statement": claim.statement,
+                "kind": claim.kind,
+                "cause_candidate": claim.cause_candidate,
+                "status": claim.status,
+            },
+        )
+    return added
 
 
 def _claim(db: Session, incident: Incident, claim_id: int) -> Claim:

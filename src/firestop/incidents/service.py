@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from firestop.db import utcnow
 from firestop.errors import FieldError, invalid
-from firestop.incidents.claims import new_claim
+from firestop.incidents.claims import new_claims
 from firestop.incidents.keys import format_key, next_number
 from firestop.incidents.models import (
     ClaimKind,
@@ -125,15 +125,11 @@ def create_incident(
     record_event(db, incident, actor=actor, kind="incident.created", after=_snapshot(incident))
     if factors:
         apply_factors(db, policy, incident, dict(factors), actor=actor)
-    for candidate in policy.taxonomy.cause_candidates:
-        new_claim(
-            db,
-            incident,
-            actor=actor,
-            statement=f"{candidate.label} may be involved.",
-            kind=ClaimKind.cause,
-            cause_candidate=candidate.id,
-        )
+    hypotheses = [
+        (f"{candidate.label} may be involved.", ClaimKind.cause, candidate.id)
+        for candidate in policy.taxonomy.cause_candidates
+    ]
+    new_claims(db, incident, actor=actor, claims=hypotheses)
     return incident
 
 
