@@ -242,6 +242,11 @@ def test_a_route_straight_to_an_incident_holds_the_interactions(app: FastAPI, db
     run(db, pipeline, [record("c", "c@example.com")], now=T0 + timedelta(minutes=3))
     assert held() == {"a", "b", "c"}
     assert db.scalar(select(func.count()).select_from(Incident)) == 1
+    # Once the incident is closed, a repeat is no longer held for it.
+    incident.status = "closed"
+    db.commit()
+    run(db, pipeline, [record("d", "d@example.com")], now=T0 + timedelta(minutes=4))
+    assert held() == {"a", "b", "c"}
 
 
 def test_with_detectors_routes_only_when_both_fired_on_one_interaction(

@@ -29,7 +29,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from firestop.db import table_of, take_write_lock, utcnow
-from firestop.incidents.models import Incident
+from firestop.incidents.models import Incident, IncidentStatus
+from firestop.ledger.models import Hold
 from firestop.policy.schemas import Policy, RouteMatch, Sev, SignalRoute, SignalRouteRule
 from firestop.signals.models import Signal, SignalInteraction, SignalSource, SignalStatus
 
@@ -509,24 +510,36 @@ def _escalate(
 
 
 def _hold_for_open_incidents(db: Session, pairs: Sequence[tuple[Hit, int]]) -> None:
-    """Interactions of a signal that already became an open incident are held by it."""
+    """Interactions of a signal that already became an open incident are held by it.
+
+    Two statements for the whole batch: which of the signals belong to an open incident, then
+    one INSERT of the holds (a hold that exists already is left as it is).
+    """
     with_interactions = {signal_id: hit for hit, signal_id in pairs if hit.interactions}
     if not with_interactions:
         return
+    incidents = table_of(Incident)
     linked = db.execute(
-        select(_SIGNALS.c.id, _SIGNALS.c.incident_id).where(
-            _SIGNALS.c.id.in_(list(with_interactions)), _SIGNALS.c.incident_id.is_not(None)
+        select(_SIGNALS.c.id, _SIGNALS.c.incident_id)
+        .join(incidents, incidents.c.id == _SIGNALS.c.incident_id)
+        .where(
+            _SIGNALS.c.id.in_(list(with_interactions)),
+            incidents.c.status != IncidentStatus.closed.value,
         )
     )
-    wanted: dict[int, dict[int, str | None]] = {}
-    for signal_id, incident_id in linked:
-        wanted.setdefault(incident_id, {}).update(with_interactions[signal_id].interactions)
-    if not wanted:
+    rows = {
+        (interaction_id, incident_id)
+        for signal_id, incident_id in linked
+        for interaction_id in with_interactions[signal_id].interactions
+    }
+    if not rows:
         return
-    from firestop.ledger.service import hold
-
-    for incident in db.scalars(select(Incident).where(Incident.id.in_(list(wanted)))):
-        if incident.is_open:
-            hold(
-                db, incident_id=incident.id, interaction_ids=wanted[incident.id], actor=POLICY_ACTOR
-            )
+    name = db.get_bind().dialect.name
+    insert = postgresql.insert if name == "postgresql" else sqlite.insert
+    db.execute(
+        insert(table_of(Hold)).on_conflict_do_nothing(),
+        [
+            {"interaction_id": i, "incident_id": incident_id, "held_by": POLICY_ACTOR}
+            for i, incident_id in sorted(rows)
+        ],
+    )
