@@ -32,6 +32,7 @@ from firestop.ledger.schemas import IngestResult, InteractionIn, RejectedRecord
 from firestop.policy.schemas import Policy
 from firestop.signals.models import SignalSource
 from firestop.signals.pipeline import Hit, fingerprint_of, raise_hits
+from firestop.writers import writer_turn
 
 CONTENT_MODULES = (
     "pii",
@@ -247,6 +248,7 @@ def ingest(
         (index, record, config, found)
         for (index, record, config), found in zip(known, found_all, strict=True)
     ]
+    writer_turn(db)  # SQLite: queue here for the one write lock, not in its busy handler
     stored = ledger.store(db, batch, now=now)
     findings: list[Finding] = []
     observed: list[Observed] = []
