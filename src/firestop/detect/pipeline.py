@@ -165,12 +165,12 @@ def _finding_rows(findings: Sequence[Finding], now: datetime) -> list[dict[str, 
     return rows
 
 
-def hits_from_findings(
+def _hits_by_key(
     findings: Sequence[Finding],
     configs: dict[int, SystemConfig],
     users: dict[int, str | None],
-) -> list[Hit]:
-    """One hit per (system, detector, rule, group) in the batch."""
+) -> dict[tuple[int | None, str, str, str], Hit]:
+    """One hit per (system, detector, rule, group) in the batch, by that key."""
     fired: dict[int, set[str]] = defaultdict(set)
     for f in findings:
         for i in f.interaction_ids:
@@ -200,7 +200,7 @@ def hits_from_findings(
         for i in f.interaction_ids:
             hit.interactions[i] = users.get(i)
             hit.co_detectors |= fired[i] - {f.detector}
-    return list(hits.values())
+    return hits
 
 
 def observe(
@@ -294,16 +294,18 @@ def deliver(
             config = pipeline.configs.by_id(db, f.system_id)
             if config is not None:
                 configs[f.system_id] = config
-    hits = hits_from_findings(findings, configs, users or {})
-    outcomes = raise_hits(db, policy=pipeline.policy, hits=hits, now=now)
+    hits = _hits_by_key(findings, configs, users or {})
+    outcomes = raise_hits(db, policy=pipeline.policy, hits=hits.values(), now=now)
     signal_of = {o.fingerprint: o.signal_id for o in outcomes}
+    # Each hit is one (system, detector, rule, group): its fingerprint names its signal.
+    signal_by_key = {key: signal_of.get(hit.fingerprint) for key, hit in hits.items()}
     rows = _finding_rows(findings, now)
     keyed = [
-        fingerprint_of(SignalSource.detector, f.system_id, f.detector, f.rule, f.group)
+        signal_by_key[(f.system_id, f.detector, f.rule, f.group)]
         for f in findings
         for _ in _each(f.interaction_ids)
     ]
-    for row, fp in zip(rows, keyed, strict=True):
-        row["signal_id"] = signal_of.get(fp)
+    for row, signal_id in zip(rows, keyed, strict=True):
+        row["signal_id"] = signal_id
     db.execute(insert(table_of(FindingRow)), rows)
     return len(outcomes)
