@@ -401,3 +401,13 @@ FRAGMENTS = st.sampled_from(
 def test_both_engines_agree_on_arbitrary_text(text: str) -> None:
     rec = record(text)
     assert HYPERSCAN.run(rec, config()) == PYTHON_RE.run(rec, config())
+
+
+def test_settings_are_read_once_per_config() -> None:
+    # Parsed once per configuration object (configs are cached and never changed), and a new
+    # object with other settings is read afresh.
+    first = config(allow_domains=["Example.org"])
+    found = DETECTOR._settings(first)
+    assert DETECTOR._settings(first) is found
+    assert found.allowed == ("example.org",)
+    assert DETECTOR._settings(config()).allowed == ()

@@ -6,7 +6,10 @@ import json
 import math
 import random
 import statistics
+from collections.abc import Callable
+from datetime import datetime
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -31,6 +34,7 @@ from firestop.detect.stats import (
     summarise,
     two_proportion_test,
 )
+from firestop.detect.stream_state import check_json
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 # Statistical properties are checked on fixed seeds chosen by Hypothesis: reproducible in CI.
@@ -479,3 +483,42 @@ def test_most_extreme() -> None:
     ids = [10, 11, 12, 13]
     assert most_extreme(values, ids, 1, limit=2) == [12, 13]
     assert most_extreme(values, ids, -1, limit=2) == [10, 11]
+
+
+# -- the JSON check on stream state -----------------------------------------------------------
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats()  # NaN and infinities included
+    | st.text(),  # lone surrogates included
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=4) | st.integers(), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+def _verdict(check: Callable[[Any], object], value: Any) -> type[BaseException] | None:
+    try:
+        check(value)
+    except (TypeError, ValueError) as exc:
+        return ValueError if isinstance(exc, ValueError) else TypeError
+    return None
+
+
+@given(json_values)
+def test_the_state_check_agrees_with_the_standard_library(value: Any) -> None:
+    def standard(v: Any) -> object:
+        return json.dumps(v, allow_nan=False)
+
+    assert _verdict(check_json, value) == _verdict(standard, value)
+
+
+def test_the_state_check_refuses_what_the_standard_library_refuses() -> None:
+    for bad in ({"x": math.nan}, {"x": [math.inf]}, {"x": datetime(2026, 1, 1)}, {"x": {1, 2}}):
+        with pytest.raises((TypeError, ValueError)):
+            check_json(bad)
+    check_json({"a": [1, 2.5, "\ud800", None, True], 3: 2**80})

@@ -13,7 +13,9 @@ from firestop.detect.scan import byte_safe, hyperscan
 from firestop.detect.ungrounded_citation import (
     _DOC_ID,
     DETECTOR,
+    SERVICE_ID,
     _squeeze,
+    document_ids,
     normalise_url,
 )
 from firestop.ledger.schemas import InteractionIn
@@ -272,6 +274,26 @@ def test_the_id_search_finds_what_the_readable_pattern_finds(parts: list[str]) -
     text = "".join(parts)
     spans = [m.span() for m in _DOC_ID.finditer(text)]
     assert spans == [m.span() for m in READABLE_ID.finditer(text)]
+
+
+whole_ids = st.sampled_from(["ORD-123456", "KB0012345", "2024-2025", "A-1234", "CVE-2024-3094"])
+
+
+@settings(max_examples=500)
+@given(st.lists(id_parts | whole_ids, max_size=16))
+def test_the_triggered_id_search_is_finditer(parts: list[str]) -> None:
+    # document_ids only searches from near a dash and digits or a service id's start; it must
+    # still give exactly what a plain pass gives, matches and all.
+    text = "".join(parts)
+    services = [m.start() for m in re.finditer(SERVICE_ID, text)]
+    got = [(m.span(), m.group(0)) for m in document_ids(text, services)]
+    assert got == [(m.span(), m.group(0)) for m in _DOC_ID.finditer(text)]
+
+
+def test_service_ids_reach_the_detector_through_the_shared_scan(engine: ContentEngine) -> None:
+    rec = record("Raised as INC0012345 and SCTASK0099999; see KB0012345.", retrieval=DOCS)
+    found = {f.detail["citation"] for f in engine.run(rec, config())}
+    assert found == {"INC0012345", "SCTASK0099999"}
 
 
 @given(st.text(max_size=80))

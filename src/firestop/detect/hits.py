@@ -8,9 +8,10 @@ excerpts in which no found value appears, not even a neighbour's.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from firestop.detect.base import Finding, Match, Source, SystemConfig, TextField, redact
 from firestop.ledger.schemas import InteractionIn
@@ -24,6 +25,44 @@ SOURCE_PLACES = {
     Source.tool_arguments: "tool-call arguments",
     Source.tool_result: "a tool result",
 }
+# Each source's value as a plain string. ``Source.value`` is an enum property, a Python call
+# that costs more than building the rest of a finding; a dict lookup (the str hash) does not.
+SOURCE_VALUES: dict[Source, str] = {s: s.value for s in Source}
+_EVERY_SOURCE = frozenset(Source)
+
+T = TypeVar("T")
+
+
+class PerConfig(Generic[T]):
+    """What a detector derives from a system's settings, built once per configuration object.
+
+    Detectors run once per interaction, but a ``SystemConfig`` is built once per system every
+    few seconds (``config.ConfigCache``) and never changed afterwards, so parsing its settings
+    for every interaction is waste. Entries are keyed by the object's identity (it holds dicts,
+    so it cannot be hashed) and keep the object itself, so that its id cannot be reused by
+    another while the entry exists; old configurations are dropped wholesale when ``limit`` is
+    reached. Safe to share between threads: two threads may build the same entry at once, and
+    either result is right.
+    """
+
+    __slots__ = ("_build", "_items", "_limit", "_lock")
+
+    def __init__(self, build: Callable[[SystemConfig], T], *, limit: int = 256) -> None:
+        self._build = build
+        self._limit = limit
+        self._lock = threading.Lock()
+        self._items: dict[int, tuple[SystemConfig, T]] = {}
+
+    def __call__(self, config: SystemConfig) -> T:
+        seen = self._items.get(id(config))
+        if seen is not None and seen[0] is config:
+            return seen[1]
+        value = self._build(config)
+        with self._lock:
+            if len(self._items) >= self._limit:
+                self._items.clear()
+            self._items[id(config)] = (config, value)
+        return value
 
 
 def _top_level(words: str) -> list[str]:
@@ -107,16 +146,18 @@ class RuleFilter:
 
     sources: frozenset[Source]
     ignored: frozenset[str]
+    # Whether ``sources`` is every source, so that a match's source need not be looked up.
+    every: bool = False
 
     @classmethod
     def read(cls, config: SystemConfig, detector: str) -> RuleFilter:
         raw_sources = config.setting(detector, "sources", None)
-        sources = frozenset(Source)
+        sources = _EVERY_SOURCE
         if raw_sources is not None:
-            known = {s.value for s in Source}
+            known = set(SOURCE_VALUES.values())
             sources = frozenset(Source(s) for s in raw_sources if s in known)
         ignored = frozenset(str(r) for r in config.setting(detector, "ignore_rules", ()) or ())
-        return cls(sources, ignored)
+        return cls(sources, ignored, sources == _EVERY_SOURCE)
 
     def ignores(self, rule: str, source: Source) -> bool:
         if not self.ignored:
@@ -124,13 +165,15 @@ class RuleFilter:
         parts = rule.split(".")
         for n in range(1, len(parts) + 1):
             family = ".".join(parts[:n])
-            if family in self.ignored or f"{family}@{source.value}" in self.ignored:
+            if family in self.ignored or f"{family}@{SOURCE_VALUES[source]}" in self.ignored:
                 return True
         return False
 
 
 def resolve_overlaps(hits: Sequence[Hit]) -> list[Hit]:
     """Of hits that overlap, keep the lowest priority, then the longest; in text order."""
+    if len(hits) == 1:
+        return [hits[0]]  # the usual case: nothing to settle
     kept: list[Hit] = []
     for hit in sorted(hits, key=lambda h: (h.priority, h.start - h.end, h.start)):
         if all(hit.end <= k.start or hit.start >= k.end for k in kept):
@@ -174,15 +217,22 @@ def inspect_matches(
     pattern's handler, the ``sources``/``ignore_rules`` settings and the detector's own
     ``keep`` test, then findings field by field."""
     per_field: dict[int, list[Hit]] = {}
+    every, ignoring = rules.every, bool(rules.ignored)
     for m in matches:
         item = fields[m.field]
-        if item.source not in rules.sources:
+        if not every and item.source not in rules.sources:
             continue
         hit = handlers[m.pattern](item.text, m.start, m.end, record)
-        if hit is None or rules.ignores(hit.rule, item.source):
+        if hit is None or (ignoring and rules.ignores(hit.rule, item.source)):
             continue
         if keep is None or keep(hit):
-            per_field.setdefault(m.field, []).append(hit)
+            hits = per_field.get(m.field)
+            if hits is None:
+                per_field[m.field] = [hit]
+            else:
+                hits.append(hit)
+    if not per_field:
+        return []
     findings: list[Finding] = []
     for index, hits in sorted(per_field.items()):
         findings.extend(build_findings(detector, titles, fields[index], hits))
@@ -199,24 +249,27 @@ def build_findings(
     in clear. Signals group them into one problem (``group``).
     """
     kept = resolve_overlaps(hits)
+    source = item.source
+    value, place, text, path = SOURCE_VALUES[source], SOURCE_PLACES[source], item.text, item.path
     findings: list[Finding] = []
     for i, hit in enumerate(kept):
         # Kept hits are disjoint and in order, so only close neighbours can be in view.
-        others = kept[max(0, i - 6) : i] + kept[i + 1 : i + 7]
+        others = kept[max(0, i - 6) : i] + kept[i + 1 : i + 7] if len(kept) > 1 else ()
+        rule = hit.rule
         findings.append(
             Finding(
                 detector=detector,
-                rule=hit.rule,
-                title=f"{titles[hit.rule]} in {SOURCE_PLACES[item.source]}",
-                path=item.path,
+                rule=rule,
+                title=f"{titles[rule]} in {place}",
+                path=path,
                 start=hit.start,
                 end=hit.end,
-                excerpt=excerpt(item.text, hit, others),
+                excerpt=excerpt(text, hit, others),
                 severity=hit.severity,
                 category="confidentiality",
                 # "E-mail in the output" and "e-mail in a user's message" are different problems.
-                group=f"{hit.rule}:{item.source.value}",
-                detail={"source": item.source.value, **hit.detail},
+                group=f"{rule}:{value}",
+                detail={"source": value, **hit.detail},
             )
         )
     return findings

@@ -31,7 +31,7 @@ from typing import Any
 
 from firestop.detect import checksums
 from firestop.detect.base import Finding, Match, Pattern, SystemConfig, TextField
-from firestop.detect.hits import Handler, Hit, RuleFilter, cased, inspect_matches
+from firestop.detect.hits import Handler, Hit, PerConfig, RuleFilter, cased, inspect_matches
 from firestop.ledger.schemas import InteractionIn
 
 DETECTOR_ID = "pii"
@@ -941,10 +941,38 @@ _HANDLERS: dict[str, Handler] = {
 assert set(_HANDLERS) == {p.name for p in PATTERNS}
 
 
+class _Settings:
+    """One system's pii settings, read once per configuration object (``hits.PerConfig``)."""
+
+    __slots__ = ("allowed", "private_ips", "role_mailboxes", "rules")
+
+    def __init__(self, config: SystemConfig) -> None:
+        self.rules = RuleFilter.read(config, DETECTOR_ID)
+        self.allowed = tuple(
+            str(d).lower().lstrip("@")
+            for d in config.setting(DETECTOR_ID, "allow_domains", ()) or ()
+        )
+        self.private_ips = bool(config.setting(DETECTOR_ID, "report_private_ips", True))
+        self.role_mailboxes = bool(config.setting(DETECTOR_ID, "report_role_mailboxes", False))
+
+    def keep(self, hit: Hit) -> bool:
+        """The settings' say on a validated hit: allowed domains, role mailboxes, private IPs."""
+        rule = hit.rule
+        if rule == "pii.email":
+            domain = hit.detail["domain"]
+            if any(domain == d or domain.endswith("." + d) for d in self.allowed):
+                return False
+            return not (hit.detail.get("role_mailbox") and not self.role_mailboxes)
+        return not (rule == "pii.ip" and not self.private_ips and hit.detail["scope"] != "public")
+
+
 class PiiDetector:
     """Personal data: contact details, payment and bank data, national identifiers, IPs, DOBs."""
 
     id = DETECTOR_ID
+
+    def __init__(self) -> None:
+        self._settings = PerConfig(_Settings)
 
     def patterns(self) -> Sequence[Pattern]:
         return PATTERNS
@@ -958,25 +986,10 @@ class PiiDetector:
     ) -> list[Finding]:
         if not matches:
             return []
-        rules = RuleFilter.read(config, self.id)
-        allowed = tuple(
-            str(d).lower().lstrip("@") for d in config.setting(self.id, "allow_domains", ()) or ()
+        settings = self._settings(config)
+        return inspect_matches(
+            self.id, _TITLES, _HANDLERS, record, fields, matches, settings.rules, settings.keep
         )
-        private_ips = bool(config.setting(self.id, "report_private_ips", True))
-        role_mailboxes = bool(config.setting(self.id, "report_role_mailboxes", False))
-
-        def keep(hit: Hit) -> bool:
-            if hit.rule == "pii.email":
-                domain = hit.detail["domain"]
-                if any(domain == d or domain.endswith("." + d) for d in allowed):
-                    return False
-                if hit.detail.get("role_mailbox") and not role_mailboxes:
-                    return False
-            return not (
-                hit.rule == "pii.ip" and not private_ips and hit.detail["scope"] != "public"
-            )
-
-        return inspect_matches(self.id, _TITLES, _HANDLERS, record, fields, matches, rules, keep)
 
 
 DETECTOR = PiiDetector()

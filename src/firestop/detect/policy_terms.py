@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -192,29 +192,38 @@ class _Matcher:
                     term = int(next(k for k, v in m.groupdict().items() if v is not None)[1:])
                     found.setdefault((i, term), []).append((m.start(), m.end(), term))
             return found
-        hits: set[int] = set()
-
-        def on_match(pid: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
-            hits.add(pid)
-
-        # One scan over every eligible field (a call costs more than a short field's bytes). The
-        # words of a term may turn up in different fields; Python then finds nothing, field by
-        # field.
+        # The words of a term may turn up in different fields; Python then finds nothing, field
+        # by field.
         if len(eligible) == 1:
             joined = fields[eligible[0]].text
         else:
             joined = "\n\x00\n".join(fields[i].text for i in eligible)
-        self._db.scan(joined.encode("utf-8", "surrogatepass"), on_match, scratch=self._scratch())
         if not joined.isascii() and _has_fold(joined):
-            candidates = set(range(len(self.terms)))  # "riſk free": only Python can tell
+            candidates: Iterable[int] = range(len(self.terms))  # "riſk free": only Python can tell
         else:
-            candidates = {t for p in hits for t in self.terms_of[p] if self.needs[t] <= hits}
-        for term in sorted(candidates):
+            hits = self._prefilter_hits(joined)
+            if not hits:
+                return found
+            candidates = sorted(
+                {t for p in hits for t in self.terms_of[p] if self.needs[t] <= hits}
+            )
+        for term in candidates:
             exact = self.exact[term]
             for i in eligible:
                 for m in exact.finditer(fields[i].text):
                     found.setdefault((i, term), []).append((m.start(), m.end(), term))
         return found
+
+    def _prefilter_hits(self, joined: str) -> set[int]:
+        """The indexes of the prefilters Hyperscan finds in ``joined``."""
+        hits: set[int] = set()
+
+        def on_match(pid: int, _start: int, _end: int, _flags: int, _ctx: object) -> None:
+            hits.add(pid)
+
+        # One scan over every eligible field (a call costs more than a short field's bytes).
+        self._db.scan(joined.encode("utf-8", "surrogatepass"), on_match, scratch=self._scratch())
+        return hits
 
     def _scratch(self) -> Any:
         scratch = getattr(self._local, "scratch", None)

@@ -32,7 +32,7 @@ from typing import Any
 
 from firestop.detect import checksums
 from firestop.detect.base import Finding, Match, Pattern, SystemConfig, TextField
-from firestop.detect.hits import Handler, Hit, RuleFilter, cased, inspect_matches
+from firestop.detect.hits import Handler, Hit, PerConfig, RuleFilter, cased, inspect_matches
 from firestop.ledger.schemas import InteractionIn
 
 DETECTOR_ID = "secret"
@@ -664,8 +664,12 @@ class SecretDetector:
     ) -> list[Finding]:
         if not matches:
             return []
-        rules = RuleFilter.read(config, self.id)
+        rules = _RULES(config)
         return inspect_matches(self.id, _TITLES, _HANDLERS, record, fields, matches, rules)
+
+
+# The ``sources``/``ignore_rules`` settings, read once per configuration object.
+_RULES = PerConfig(lambda config: RuleFilter.read(config, DETECTOR_ID))
 
 
 DETECTOR = SecretDetector()

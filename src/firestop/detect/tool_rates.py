@@ -40,7 +40,6 @@ from firestop.detect.stream_state import (
     setting_float,
     setting_int,
 )
-from firestop.ledger.schemas import InteractionIn
 
 ID = "tool_misuse"
 RATE = f"{ID}.rate"
@@ -52,27 +51,32 @@ _MEMORY_MINUTES = 7 * 24 * 60
 
 
 class _Batch:
-    __slots__ = ("bigrams", "calls")
+    __slots__ = ("bigrams", "calls", "names")
 
     def __init__(self) -> None:
         self.calls: dict[str, int] = {}  # on-time calls per tool, for rates
         self.bigrams: dict[str, int] = {}
-
-
-def _names(record: InteractionIn) -> list[str]:
-    # Hostile input: a name containing the separator would split a bigram key elsewhere.
-    return [c.name.replace(_SEP, " ") if _SEP in c.name else c.name for c in record.tool_calls]
+        # Each interaction's tool names (None without tool calls), in batch order, so that an
+        # alarm's examples are found without reading the calls again.
+        self.names: list[list[str] | None] = []
 
 
 def tally(items: Sequence[Observed], now: datetime) -> _Batch:
     b = _Batch()
-    calls, bigrams = b.calls, b.bigrams
+    calls, bigrams, every = b.calls, b.bigrams, b.names
     cutoff = late_before(now)
     for ob in items:
         r = ob.record
-        if not r.tool_calls:
+        tool_calls = r.tool_calls
+        if not tool_calls:
+            every.append(None)
             continue
-        names = _names(r)
+        names = [c.name for c in tool_calls]
+        # Hostile input: a name containing the separator would split a bigram key elsewhere.
+        for k, name in enumerate(names):
+            if _SEP in name:
+                names[k] = name.replace(_SEP, " ")
+        every.append(names)
         if r.started_at >= cutoff:
             for name in names:
                 calls[name] = calls.get(name, 0) + 1
@@ -84,16 +88,21 @@ def tally(items: Sequence[Observed], now: datetime) -> _Batch:
     return b
 
 
-def _calling(items: Sequence[Observed], tool: str) -> list[int]:
+def _calling(items: Sequence[Observed], b: _Batch, tool: str) -> list[int]:
     """Interactions that called the tool: an alarm's examples, found again when needed."""
-    return [ob.interaction_id for ob in items if tool in _names(ob.record)][:MAX_EXAMPLES]
+    return [
+        ob.interaction_id
+        for ob, names in zip(items, b.names, strict=True)
+        if names is not None and tool in names
+    ][:MAX_EXAMPLES]
 
 
-def _with_bigram(items: Sequence[Observed], key: str) -> list[int]:
+def _with_bigram(items: Sequence[Observed], b: _Batch, key: str) -> list[int]:
     found = []
-    for ob in items:
-        names = _names(ob.record)
-        if key in {f"{a}{_SEP}{b}" for a, b in zip([START, *names], names, strict=False)}:
+    for ob, names in zip(items, b.names, strict=True):
+        if names is None:
+            continue
+        if key in {f"{a}{_SEP}{c}" for a, c in zip([START, *names], names, strict=False)}:
             found.append(ob.interaction_id)
             if len(found) >= MAX_EXAMPLES:
                 break
@@ -200,7 +209,7 @@ class ToolRatesDetector:
                         "limit": round(limit, 3),
                         "destructive": _destructive(config, tool),
                     },
-                    interaction_ids=_calling(items, tool),
+                    interaction_ids=_calling(items, b, tool),
                     system_id=config.id,
                 )
             )
@@ -287,6 +296,6 @@ def _sequence_finding(
             "bigrams_seen": total,
             "in_batch": b.bigrams[key],
         },
-        interaction_ids=_with_bigram(items, key),
+        interaction_ids=_with_bigram(items, b, key),
         system_id=config.id,
     )

@@ -95,6 +95,50 @@ _DOC_ID = re.compile(
     r"(?:" + "|".join(f"(?<={p[0]}){p[1:]}" for p in _SERVICE_IDS) + r")[0-9]{5,}\b"
     r"|[A-Z0-9]{1,5}-[0-9]{3,8}(?:-[0-9]{1,8})?\b)"
 )
+# Every _DOC_ID match holds one of these: a dash and three digits (the first dash of a
+# "POL-1234"-style id, two to six characters after the id's start), or, at the id's start, a
+# service prefix and digits. The dash is found at memory speed (a literal first character);
+# the service ids come from the shared scan (pattern "service_id"), as Python has no fast way
+# to look for several words at once. Either is far cheaper than _DOC_ID itself, which stops at
+# every capital letter of the output.
+_DASH_DIGITS = re.compile(r"-[0-9]{3}")
+SERVICE_ID = "(?:" + "|".join(_SERVICE_IDS) + ")[0-9]{5}"
+_DASH_REACH = 6  # a dash is at most this far after the start of the id that holds it
+
+
+def document_ids(text: str, services: Sequence[int] = ()) -> list[re.Match[str]]:
+    """``list(_DOC_ID.finditer(text))``, searching only from near the places an id must hold.
+
+    ``services`` are the starts of SERVICE_ID's matches in ``text``, in order (no two of them
+    can overlap, so finditer's are all of them). Finditer returns the leftmost match at or after
+    a position, then carries on from its end. Every match starting at or after ``pos`` starts
+    at most ``_DASH_REACH`` characters before a dash trigger found searching from ``pos + 2``,
+    or at a service start at or after ``pos``; so searching from just before the first such
+    trigger finds that same leftmost match, and with no trigger left there is no match left.
+    ``search`` keeps the whole text in view (a look-behind still sees before ``pos``, and the
+    end of the text is its real end), and each search covers text no earlier one did, bar a
+    few characters: never slower than one plain pass, and usually next to nothing.
+    """
+    found: list[re.Match[str]] = []
+    end = len(text)
+    pos = 0
+    next_service = 0
+    while True:
+        dash = _DASH_DIGITS.search(text, pos + 2)
+        lo = dash.start() - _DASH_REACH if dash is not None else end
+        while next_service < len(services) and services[next_service] < pos:
+            next_service += 1
+        if next_service < len(services) and services[next_service] < lo:
+            lo = services[next_service]
+        if lo >= end:
+            return found
+        m = _DOC_ID.search(text, max(pos, lo))
+        if m is None:
+            return found
+        found.append(m)
+        pos = m.end()
+
+
 _MARKER = re.compile(
     r"(?<!\w)\[\^?([0-9]{1,3}(?:\s*[,\x2d" + "\u2013" + r"]\s*[0-9]{1,3})*)\](?!\()"
     r"|\[(?:doc|source|ref)\s?([0-9]{1,3})\]",
@@ -126,6 +170,8 @@ _DEFAULT_IGNORED = (
     "BS",
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# Looking a member up on an enum class is a slow, Python-level attribute access: done once here.
+_OUTPUT = Source.output
 _MAX_CONFIGS = 256  # configurations whose settings are kept (a few per system at a time)
 
 
@@ -261,13 +307,17 @@ class UngroundedCitation:
         # The shared scan tells at memory speed whether the output holds anything citation-like;
         # matches in other fields are ignored. URLs and ids are left out: they are in most
         # documents and tool results, and searching the output alone is cheaper than confirming
-        # them everywhere. Each prefilter is plain bytes, so Hyperscan never needs UTF-8 mode.
+        # them everywhere. Service ids ("KB0012345") are the exception: they are rare anywhere,
+        # and their starts let document_ids skip the output's text. Each prefilter is plain
+        # bytes, so Hyperscan never needs UTF-8 mode.
         return (
             Pattern("legal", _REPORTER.pattern, prefilter=_REPORTER_PREFILTER),
             Pattern("case_name", _CASE_NAME.pattern, prefilter=_CASE_NAME_PREFILTER),
             Pattern(
                 "reference_marker", _MARKER.pattern, caseless=True, prefilter=_MARKER_PREFILTER
             ),
+            # Not a citation by itself: where document_ids must look for service ids.
+            Pattern("service_id", SERVICE_ID, prefilter=SERVICE_ID),
         )
 
     def inspect(
@@ -282,10 +332,15 @@ class UngroundedCitation:
             return []
         settings = self.settings(config)
         required = settings.required
-        has_sources = bool(record.retrieval) or any(c.result for c in record.tool_calls)
-        if not has_sources and not required:
-            return []
-        mine = [m for m in matches if fields[m.field].source is Source.output]
+        if not required and not record.retrieval:
+            # A plain loop: this runs for nearly every interaction, and a generator costs more
+            # than the few tool calls it would look at.
+            for call in record.tool_calls:
+                if call.result:
+                    break
+            else:
+                return []
+        mine = [m for m in matches if fields[m.field].source is _OUTPUT] if matches else matches
         citations = self._citations(output, mine, settings)
         if not citations:
             return []
@@ -333,9 +388,12 @@ class UngroundedCitation:
                 url = u.group(0).rstrip(".,;:!?'\"")
                 found.append(_Citation("url", url, u.start(), u.start() + len(url)))
         legal_spans = [(m.start, m.end) for m in matches if m.pattern == "legal"]
+        services = sorted(m.start for m in matches if m.pattern == "service_id")
         fences: list[int] | None = None
         markers = 0
         for m in matches:
+            if m.pattern == "service_id":
+                continue
             value = output[m.start : m.end]
             if m.pattern == "legal":
                 found.append(_Citation(m.pattern, value, m.start, m.end))
@@ -361,7 +419,7 @@ class UngroundedCitation:
                 numbers = tuple(int(n) for n in _NUMBER.findall(value))
                 if numbers and min(numbers) >= 1:
                     found.append(_Citation("reference_marker", value, m.start, m.end, numbers))
-        for d in _DOC_ID.finditer(output):
+        for d in document_ids(output, services):
             value = d.group(0)
             dash = value.find("-")
             if dash > 0 and value[:dash] in settings.ignored_prefixes:
