@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from firestop.detect import pii, secret
 from firestop.detect.base import Pattern, Source, TextField
-from firestop.detect.scan import Scanner, byte_safe
+from firestop.detect.scan import PatternError, Scanner, byte_safe
 
 PATTERNS = (*pii.PATTERNS, *secret.PATTERNS)
 HYPERSCAN = Scanner(PATTERNS)
@@ -101,3 +101,84 @@ def test_the_engine_warms_detectors_that_have_more_to_prepare() -> None:
     assert detector._rescanner is None
     ContentEngine([detector, pii.DETECTOR])  # pii has nothing to warm: no hook, no error
     assert detector._rescanner is not None
+
+
+# -- patterns scoped to sources ------------------------------------------------------------
+
+USER_ONLY = frozenset({Source.user})
+SCOPED = (
+    Pattern("anywhere", "needle"),
+    Pattern("user_needle", "needle", sources=USER_ONLY),
+    Pattern("user_thread", "thread", sources=USER_ONLY),
+    Pattern("docs_thread", "thread", sources=frozenset({Source.retrieval, Source.tool_result})),
+)
+
+
+def sourced(*pairs: tuple[Source, str]) -> list[TextField]:
+    return [TextField(f"f{i}", text, source) for i, (source, text) in enumerate(pairs)]
+
+
+@pytest.mark.parametrize("engine", ["hyperscan", "re"])
+def test_a_pattern_with_sources_is_only_found_in_fields_from_them(engine: str) -> None:
+    scanner = Scanner(SCOPED, engine=engine)
+    found = scanner.scan(
+        sourced(
+            (Source.instructions, "needle thread"),
+            (Source.user, "a needle and thread"),
+            (Source.retrieval, "thread"),
+            (Source.output, "needle"),
+        )
+    )
+    assert [(m.pattern, m.field) for m in found] == [
+        ("anywhere", 0),
+        ("anywhere", 1),
+        ("user_needle", 1),
+        ("user_thread", 1),
+        ("docs_thread", 2),
+        ("anywhere", 3),
+    ]
+
+
+def test_scoped_patterns_get_one_database_per_set_of_sources() -> None:
+    scanner = Scanner(SCOPED, engine="hyperscan")
+    assert [d.sources for d in scanner._databases] == [
+        None,
+        USER_ONLY,
+        frozenset({Source.retrieval, Source.tool_result}),
+    ]
+    # Each database is cached on disk under its own patterns.
+    assert len({d.cache_file() for d in scanner._databases}) == 3
+
+
+def test_candidates_of_a_bare_text_include_scoped_patterns() -> None:
+    scanner = Scanner(SCOPED, engine="hyperscan")
+    assert scanner.candidates("needle thread") == [0, 1, 2, 3]
+    assert scanner.candidates_many(["thread", "x"], [Source.user, Source.user]) == [[2], []]
+
+
+def test_an_empty_set_of_sources_is_refused() -> None:
+    with pytest.raises(PatternError):
+        Scanner([Pattern("never", "x", sources=frozenset())])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(list(Source)),
+            st.lists(st.sampled_from(["needle", "thread", " ", "\n", "é"]), max_size=8).map(
+                "".join
+            ),
+        ),
+        max_size=6,
+    ),
+    st.integers(min_value=1, max_value=3),
+)
+def test_both_engines_agree_on_scoped_patterns(
+    pairs: list[tuple[Source, str]], interactions: int
+) -> None:
+    # Several interactions at once, some without fields: matches go to their own field.
+    groups = [sourced(*pairs[i::interactions]) for i in range(interactions)] + [[]]
+    assert Scanner(SCOPED, engine="hyperscan").scan_many(groups) == Scanner(
+        SCOPED, engine="re"
+    ).scan_many(groups)

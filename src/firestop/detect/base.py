@@ -9,11 +9,11 @@ interactions (rates, baselines, group outcomes) and sees a whole batch at once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from firestop.ledger.schemas import InteractionIn, Trust
 
@@ -33,42 +33,81 @@ class Source(StrEnum):
     tool_result = "tool_result"  # what a tool returned to the model
 
 
-@dataclass(slots=True, frozen=True)
-class TextField:
+class TextField(NamedTuple):
+    """One piece of text in an interaction, with its place and origin.
+
+    A named tuple rather than a frozen dataclass: ingest builds several of these for every
+    interaction, and a frozen dataclass's ``__init__`` sets each attribute through
+    ``object.__setattr__``, several times the cost of building a tuple. It stays immutable
+    and hashable, and its attributes are the same.
+    """
+
     path: str  # where the text is, as in an API error's loc: "messages[2].content"
     text: str
     source: Source
     trust: Trust = Trust.unknown
 
 
-def text_fields(record: InteractionIn) -> Iterator[TextField]:
-    """Every piece of text in an interaction, with its place and origin."""
-    if record.instructions:
-        yield TextField("instructions", record.instructions, Source.instructions, Trust.trusted)
-    for i, message in enumerate(record.messages):
-        if not message.content:
-            continue
-        if message.role == "user":
-            source, trust = Source.user, Trust.untrusted
-        elif message.role in ("system", "developer"):
-            source, trust = Source.instructions, Trust.trusted
-        elif message.role == "tool":
-            source, trust = Source.tool_result, Trust.unknown
-        else:
-            source, trust = Source.assistant, Trust.unknown
-        yield TextField(f"messages[{i}].content", message.content, source, trust)
-    if record.output:
-        yield TextField("output", record.output, Source.output)
-    for i, doc in enumerate(record.retrieval):
-        if doc.content:
-            yield TextField(f"retrieval[{i}].content", doc.content, Source.retrieval, doc.trust)
-    for i, call in enumerate(record.tool_calls):
-        if call.arguments:
-            yield TextField(f"tool_calls[{i}].arguments", call.arguments, Source.tool_arguments)
-        if call.result:
-            yield TextField(
-                f"tool_calls[{i}].result", call.result, Source.tool_result, call.result_trust
-            )
+# ``TextField``'s own constructor is a Python function that builds the tuple; ``text_fields``
+# builds it directly, which is what the generated constructor does in the end.
+_new_field = tuple.__new__
+
+_ROLE_ORIGIN: dict[str, tuple[Source, Trust]] = {
+    "user": (Source.user, Trust.untrusted),
+    "system": (Source.instructions, Trust.trusted),
+    "developer": (Source.instructions, Trust.trusted),
+    "tool": (Source.tool_result, Trust.unknown),
+    "assistant": (Source.assistant, Trust.unknown),
+}
+
+
+def _paths(template: str, count: int = 64) -> tuple[str, ...]:
+    """The paths of the first ``count`` items of a list, formatted once, not per interaction."""
+    return tuple(template.format(i) for i in range(count))
+
+
+_MESSAGE_PATHS = _paths("messages[{}].content")
+_RETRIEVAL_PATHS = _paths("retrieval[{}].content")
+_ARGUMENT_PATHS = _paths("tool_calls[{}].arguments")
+_RESULT_PATHS = _paths("tool_calls[{}].result")
+
+
+def text_fields(record: InteractionIn) -> list[TextField]:
+    """Every piece of text in an interaction, with its place and origin, in record order.
+
+    Run for every interaction ingested, so written for speed: a list, not a generator, tuples
+    built directly (see ``_new_field``), the usual paths formatted in advance, and the
+    records' values read from their ``__dict__``, where pydantic keeps them: an attribute of a
+    pydantic model is found only after a detour through its ``__getattr__`` hook.
+    """
+    new, cls = _new_field, TextField
+    out: list[TextField] = []
+    add = out.append
+    values = record.__dict__
+    if instructions := values["instructions"]:
+        add(new(cls, ("instructions", instructions, Source.instructions, Trust.trusted)))
+    for i, message in enumerate(values["messages"]):
+        m = message.__dict__
+        if text := m["content"]:
+            path = _MESSAGE_PATHS[i] if i < 64 else f"messages[{i}].content"
+            source, trust = _ROLE_ORIGIN.get(m["role"], (Source.assistant, Trust.unknown))
+            add(new(cls, (path, text, source, trust)))
+    if output := values["output"]:
+        add(new(cls, ("output", output, Source.output, Trust.unknown)))
+    for i, doc in enumerate(values["retrieval"]):
+        d = doc.__dict__
+        if text := d["content"]:
+            path = _RETRIEVAL_PATHS[i] if i < 64 else f"retrieval[{i}].content"
+            add(new(cls, (path, text, Source.retrieval, d["trust"])))
+    for i, call in enumerate(values["tool_calls"]):
+        c = call.__dict__
+        if text := c["arguments"]:
+            path = _ARGUMENT_PATHS[i] if i < 64 else f"tool_calls[{i}].arguments"
+            add(new(cls, (path, text, Source.tool_arguments, Trust.unknown)))
+        if text := c["result"]:
+            path = _RESULT_PATHS[i] if i < 64 else f"tool_calls[{i}].result"
+            add(new(cls, (path, text, Source.tool_result, c["result_trust"])))
+    return out
 
 
 @dataclass(slots=True)
@@ -141,8 +180,9 @@ class SystemConfig:
 class Pattern:
     """A regular expression a content detector wants found, in the dialect both engines accept.
 
-    The shared scanner reports the leftmost start and the end of every match; ``name`` comes
-    back with it so the detector knows which of its patterns fired.
+    The shared scanner reports the leftmost start and the end of every match (in the fields
+    from ``sources``); ``name`` comes back with it so the detector knows which of its patterns
+    fired.
     """
 
     name: str
@@ -152,6 +192,11 @@ class Pattern:
     # keywords). Hyperscan compiles it instead of ``regex``: complex expressions can take
     # minutes to compile in Hyperscan, while keyword sets take milliseconds and scan as fast.
     prefilter: str | None = None
+    # The text sources whose fields the detector reads this pattern's matches in; None for all.
+    # The scanner looks for the pattern only in those fields (see ``scan.py``), so a detector
+    # that ignores, say, the system instructions does not pay for scanning them. Only a pattern
+    # whose matches are never used outside these sources may set it.
+    sources: frozenset[Source] | None = None
 
 
 @dataclass(slots=True, frozen=True)

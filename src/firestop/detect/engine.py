@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import replace
 
 from firestop.detect.base import (
     ContentDetector,
@@ -27,13 +27,13 @@ class ContentEngine:
     def __init__(self, detectors: Sequence[ContentDetector], *, engine: str = "auto") -> None:
         self.detectors = tuple(detectors)
         patterns: list[Pattern] = []
-        self._owner: dict[str, tuple[str, str]] = {}  # namespaced name → (detector, own name)
+        # By scanner index: the detector that owns the pattern and the name it gave it.
+        self._owner: list[tuple[str, str]] = []
         for detector in self.detectors:
             for p in detector.patterns():
                 # Pattern names are namespaced by detector so two detectors never collide.
-                name = f"{detector.id}:{p.name}"
-                patterns.append(Pattern(name, p.regex, p.caseless, p.prefilter))
-                self._owner[name] = (detector.id, p.name)
+                patterns.append(replace(p, name=f"{detector.id}:{p.name}"))
+                self._owner.append((detector.id, p.name))
         self.scanner = Scanner(patterns, engine=engine)
         for detector in self.detectors:
             # A detector with more to prepare than its shared patterns does it now, at
@@ -47,8 +47,8 @@ class ContentEngine:
 
     def run_many(self, items: Sequence[tuple[InteractionIn, SystemConfig]]) -> list[list[Finding]]:
         """Findings for each interaction of a batch; the whole batch is scanned in one pass."""
-        groups = [list(text_fields(record)) for record, _ in items]
-        scanned = self.scanner.scan_many(groups)
+        groups = [text_fields(record) for record, _ in items]
+        scanned = self.scanner.scan_many_indexed(groups)
         return [
             self._inspect(record, fields, matches, config)
             for (record, config), fields, matches in zip(items, groups, scanned, strict=True)
@@ -58,13 +58,19 @@ class ContentEngine:
         self,
         record: InteractionIn,
         fields: list[TextField],
-        matches: list[Match],
+        matches: list[tuple[int, int, int, int]],
         config: SystemConfig,
     ) -> list[Finding]:
-        per_detector: dict[str, list[Match]] = defaultdict(list)
-        for m in matches:
-            owner, name = self._owner[m.pattern]
-            per_detector[owner].append(Match(name, m.field, m.start, m.end))
+        # Each detector gets its own matches under its own pattern names; the scanner's plain
+        # tuples become a Match once, here.
+        per_detector: dict[str, list[Match]] = {}
+        owners = self._owner
+        for pid, index, start, end in matches:
+            owner, name = owners[pid]
+            mine = per_detector.get(owner)
+            if mine is None:
+                mine = per_detector[owner] = []
+            mine.append(Match(name, index, start, end))
         findings: list[Finding] = []
         for detector in self.detectors:
             if not config.enabled(detector.id):

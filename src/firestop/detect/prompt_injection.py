@@ -564,6 +564,14 @@ def _keyed(
     return _Spec(name, family, regex, prefilter or _hs(key), trigger=_w(key), reach=reach)
 
 
+# What "addressed_doing" looks for: a name for software, then what it does or must do.
+_ADDRESSED_DOING_KEY = (
+    rf"{_HEAD} (?:(?:that|who|which) )?(?:reads?|process(?:es)?|summari[sz]es?|sees?"
+    rf"|handles?|triages?|parses?|indexe?s?|manages?|monitors?|answers?|{_PARTICIPLE}"
+    rf"|{_MODAL})\b"
+)
+
+
 _SPECS: tuple[_Spec, ...] = (
     _keyed(
         "override",
@@ -930,10 +938,13 @@ _SPECS: tuple[_Spec, ...] = (
         rf"{_VOID_WORD}\b|\b(?:{_SUPERSEDES})\b[^.!?]{{0,60}}?\b{_VOID_NOUN}\b",
         reach=(60, 40),
         # A verdict that is a rare word is enough for Hyperscan; the common ones ("cancelled",
-        # "optional") need the subject before them. The sentence is any length here: a gap
-        # that stops at ".!?" costs Hyperscan less than counted words.
+        # "optional") need the subject's noun before them. The sentence is any length here: a
+        # gap that stops at ".!?" costs Hyperscan less than counted words. The subject's
+        # determiner and adjectives ("the", "all", "your", "previous") are left out: a match
+        # of the key still holds the noun-to-verdict part, and starting an automaton at every
+        # "the" was about a quarter of this detector's whole Hyperscan cost.
         prefilter=_hs(
-            rf"{_VOID_RARE}|\b{_VOID_DET}(?: {_VOID_ADJ})* {_VOID_NOUN}[^.!?]*{_VOID_COMMON}\b"
+            rf"{_VOID_RARE}|{_VOID_NOUN}[^.!?]*{_VOID_COMMON}\b"
             rf"|\b(?:told|taught|instructed|given|programmed|trained)[^.!?]*{_VOID_COMMON}\b"
             rf"|\b(?:{_SUPERSEDES})[^.!?]*{_VOID_NOUN}\b"
         ),
@@ -1067,10 +1078,12 @@ _SPECS: tuple[_Spec, ...] = (
             rf"|\b(?:the|this|any|all|every) (?:assistant|chat ?bot|bot)s? {_OBLIGED}\b"
         ),
         # A compound ("AI coding agents", "the automated screener") ends in one of these words.
-        key=rf"\b{_HEAD} (?:(?:that|who|which) )?(?:reads?|process(?:es)?|summari[sz]es?|sees?"
-        rf"|handles?|triages?|parses?|indexe?s?|manages?|monitors?|answers?|{_PARTICIPLE}"
-        rf"|{_MODAL})\b",
+        key=rf"\b{_ADDRESSED_DOING_KEY}",
         reach=(60, 120),
+        # The key without its leading \b, a superset: on the bench corpus it cut this detector's
+        # Hyperscan work by some 7 % and handed Python the same fields (a boundary before the
+        # short names "AI", "IA", "KI" is checked wherever those letters occur).
+        prefilter=_hs(_ADDRESSED_DOING_KEY),
     ),
     # "Whoever parses this must …", "When you summarise this, …"
     _keyed(
@@ -1789,7 +1802,13 @@ class PromptInjection:
         self._lock = threading.Lock()
 
     def patterns(self) -> Sequence[Pattern]:
-        return tuple(Pattern(s.name, s.trigger or s.regex, s.caseless, s.prefilter) for s in _SPECS)
+        # Scoped to the fields ``inspect`` reads: the shared scanner then spends nothing on the
+        # instructions, earlier model turns, the output and tool arguments (over half the text
+        # of a typical interaction) for these patterns, the most costly of all to scan for.
+        return tuple(
+            Pattern(s.name, s.trigger or s.regex, s.caseless, s.prefilter, sources=_SCANNED)
+            for s in _SPECS
+        )
 
     def warm(self) -> None:
         """Build the second scanner now (the engine calls this at start-up), not in the first
