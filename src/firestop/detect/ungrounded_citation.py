@@ -304,20 +304,27 @@ class UngroundedCitation:
         self._settings: dict[int, tuple[SystemConfig, _Settings]] = {}
 
     def patterns(self) -> Sequence[Pattern]:
-        # The shared scan tells at memory speed whether the output holds anything citation-like;
-        # matches in other fields are ignored. URLs and ids are left out: they are in most
-        # documents and tool results, and searching the output alone is cheaper than confirming
-        # them everywhere. Service ids ("KB0012345") are the exception: they are rare anywhere,
+        # The shared scan tells at memory speed whether the output holds anything citation-like,
+        # and it looks in the output alone: matches anywhere else would be thrown away. URLs and
+        # ids are left out: searching the output for them in Python is cheaper than confirming
+        # Hyperscan candidates. Service ids ("KB0012345") are the exception: they are rare,
         # and their starts let document_ids skip the output's text. Each prefilter is plain
         # bytes, so Hyperscan never needs UTF-8 mode.
+        output = frozenset({_OUTPUT})
         return (
-            Pattern("legal", _REPORTER.pattern, prefilter=_REPORTER_PREFILTER),
-            Pattern("case_name", _CASE_NAME.pattern, prefilter=_CASE_NAME_PREFILTER),
+            Pattern("legal", _REPORTER.pattern, prefilter=_REPORTER_PREFILTER, sources=output),
             Pattern(
-                "reference_marker", _MARKER.pattern, caseless=True, prefilter=_MARKER_PREFILTER
+                "case_name", _CASE_NAME.pattern, prefilter=_CASE_NAME_PREFILTER, sources=output
+            ),
+            Pattern(
+                "reference_marker",
+                _MARKER.pattern,
+                caseless=True,
+                prefilter=_MARKER_PREFILTER,
+                sources=output,
             ),
             # Not a citation by itself: where document_ids must look for service ids.
-            Pattern("service_id", SERVICE_ID, prefilter=SERVICE_ID),
+            Pattern("service_id", SERVICE_ID, prefilter=SERVICE_ID, sources=output),
         )
 
     def inspect(
