@@ -63,6 +63,12 @@ def table_of(model: type[Base]) -> Table:
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    # 8 KiB pages instead of 4: an interaction row is ~2.2 KB of JSON, so a 4 KiB page holds
+    # one and wastes almost half of itself, and every byte is written twice (to the WAL at
+    # commit, to the database at checkpoint). Three rows fit in 8 KiB: a third fewer bytes
+    # written, commits ~40% cheaper. It only takes effect on a new, empty database (it must
+    # come before WAL mode is set); existing databases keep their page size.
+    cur.execute("PRAGMA page_size=8192")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
@@ -70,18 +76,50 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
-def _json_dumps(value: Any) -> str:
-    # orjson: the ledger writes a JSON document or two per interaction at high rates. It refuses
-    # integers beyond 64 bits, which the standard library writes as they are.
+def json_bytes(value: Any) -> bytes:
+    """A JSON column's value as stored, UTF-8 encoded: what :func:`json_text` returns, before
+    decoding. The ledger's direct inserts (``ledger.service.store``) give SQLite these bytes.
+
+    orjson: the ledger writes a JSON document or two per interaction at high rates. It refuses
+    integers beyond 64 bits and lone surrogates, which the standard library writes as they are
+    (its output is ASCII: ``ensure_ascii`` escapes everything else).
+    """
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value)
     except orjson.JSONEncodeError:
-        return json.dumps(value, default=str)
+        return json.dumps(value, default=str).encode()
+
+
+def json_text(value: Any) -> str:
+    """A JSON column's value as stored: the engine's ``json_serializer``."""
+    return json_bytes(value).decode()
+
+
+# SQLAlchemy's SQLite DATETIME storage format (sqlalchemy.dialects.sqlite.DATETIME).
+_SQLITE_TIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
+def sqlite_time_text(value: datetime) -> str:
+    """A :class:`UTCDateTime` value exactly as SQLite stores it through SQLAlchemy.
+
+    SQLAlchemy's SQLite ``DATETIME`` writes naive ``YYYY-MM-DD HH:MM:SS.ffffff`` text, which is
+    why :class:`UTCDateTime` converts to UTC first. Stored times are compared as text, so a row
+    written without SQLAlchemy (``ledger.service.store``) must use exactly this form: the same
+    format string, applied to the same UTC time. ``%`` formatting is also the cheapest way to
+    get it (``isoformat`` costs a quarter more), and subtracting the offset, when there is one,
+    is cheaper than ``astimezone`` (most times arrive in UTC already). tests/ledger/
+    test_store_rows.py holds the two equal.
+    """
+    offset = value.utcoffset()
+    if offset is None:
+        raise ValueError("naive datetime given to a UTC column")
+    v = value - offset if offset else value
+    return _SQLITE_TIME % (v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond)
 
 
 def make_engine(url: str) -> Engine:
     json_options: dict[str, Any] = {
-        "json_serializer": _json_dumps,
+        "json_serializer": json_text,
         "json_deserializer": orjson.loads,
     }
     if url.startswith("sqlite"):

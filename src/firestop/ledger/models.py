@@ -43,7 +43,8 @@ class Interaction(Base):
     client_id: Mapped[str | None] = mapped_column(String(200))
     started_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
-    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Not indexed: nothing searches by arrival time, and ingest pays for every index.
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
     user_id: Mapped[str | None] = mapped_column(String(200), index=True)
     session_id: Mapped[str | None] = mapped_column(String(200))
     trace_id: Mapped[str | None] = mapped_column(String(32))
