@@ -248,8 +248,8 @@ def ingest(
         (index, record, config, found)
         for (index, record, config), found in zip(known, found_all, strict=True)
     ]
-    writer_turn(db)  # SQLite: queue here for the one write lock, not in its busy handler
-    stored = ledger.store(db, batch, now=now)
+    # SQLite: queue for the one write lock once the rows are built, not in its busy handler.
+    stored = ledger.store(db, batch, now=now, before_write=lambda: writer_turn(db))
     findings: list[Finding] = []
     observed: list[Observed] = []
     users: dict[int, str | None] = {}

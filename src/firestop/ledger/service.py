@@ -379,8 +379,14 @@ def store(
     batch: Sequence[tuple[int, InteractionIn, SystemConfig, Sequence[Finding]]],
     *,
     now: datetime | None = None,
+    before_write: Callable[[], None] | None = None,
 ) -> list[Stored]:
-    """Store a batch (index, record, config, findings); records already stored are kept as is."""
+    """Store a batch (index, record, config, findings); records already stored are kept as is.
+
+    ``before_write`` runs once the rows are built, just before the first statement that
+    writes: ingest waits for its turn to write there (see ``writers.py``), so building the rows
+    does not keep another process from writing.
+    """
     if not batch:
         return []
     now = now or utcnow()
@@ -422,6 +428,8 @@ def store(
                 as_json(details),
             )
         )
+    if before_write is not None:
+        before_write()
     created = _insert_rows(db, rows)
     keys = [(config.id, record.id) for _, record, config, _ in batch]
     missing = [k for k in keys if k not in created]
