@@ -66,8 +66,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     # 8 KiB pages instead of 4: an interaction row is ~2.2 KB of JSON, so a 4 KiB page holds
     # one and wastes almost half of itself, and every byte is written twice (to the WAL at
     # commit, to the database at checkpoint). Three rows fit in 8 KiB: a third fewer bytes
-    # written, commits ~40% cheaper. It only takes effect on a new, empty database (it must
-    # come before WAL mode is set); existing databases keep their page size.
+    # written (commits measured 20–40 % cheaper). It only takes effect on a new, empty
+    # database (it must come before WAL mode is set); existing databases keep their page size.
     cur.execute("PRAGMA page_size=8192")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
