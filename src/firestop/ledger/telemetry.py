@@ -115,8 +115,9 @@ def _merge_into(
     config = pipeline.configs.get(db, [row.system.slug])[row.system.slug]
     if config is None:
         return 0
-    seen = {(f.rule, f.path, f.start, f.end) for f in pipeline.content.run(before, config)}
-    findings = pipeline.content.run(after, config)
+    # Both versions in one scan: each Hyperscan call has a fixed cost.
+    earlier, findings = pipeline.content.run_many([(before, config), (after, config)])
+    seen = {(f.rule, f.path, f.start, f.end) for f in earlier}
     ledger.update_record(db, row, after, config, findings)
     fresh = [f for f in findings if (f.rule, f.path, f.start, f.end) not in seen]
     for f in fresh:
