@@ -21,14 +21,13 @@ rules cover now. When a phrase here is missed, fix the family, not the sentence.
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import pytest
 
 from firestop.detect.base import SystemConfig
 from firestop.detect.engine import ContentEngine
 from firestop.detect.prompt_injection import DETECTOR
-from firestop.ledger.schemas import InteractionIn
+from tests.detect.test_prompt_injection import record
 
 ENGINES = {"hyperscan": ContentEngine([DETECTOR]), "re": ContentEngine([DETECTOR], engine="re")}
 CONFIG = SystemConfig(1, "agent", "high", "raw", (), (), {}, {})
@@ -688,19 +687,6 @@ SETS = {
     "B": (ATTACKS_B, NEGATIVES_B),
     "C": (ATTACKS_C, NEGATIVES_C),
 }
-
-
-def record(where: str, text: str) -> InteractionIn:
-    data: dict[str, Any] = {"system": "agent", "started_at": "2026-01-01T00:00:00Z"}
-    if where == "user":
-        data["messages"] = [{"role": "user", "content": text}]
-    elif where == "doc":
-        data["retrieval"] = [
-            {"uri": "https://web.example/p", "content": text, "trust": "untrusted"}
-        ]
-    else:
-        data["tool_calls"] = [{"name": "fetch", "result": text, "result_trust": "untrusted"}]
-    return InteractionIn.model_validate(data)
 
 
 def fires(engine: str, where: str, text: str) -> bool:
